@@ -1,0 +1,3 @@
+import { S3Client } from '@aws-sdk/client-s3';
+export type Probe = { s3: S3Client; n: bigint };
+export function probe(): string { return 'ok'; }
