@@ -1,1 +1,2 @@
-export const VERSION_PROBE = 'x';
+export * from './bucket/encrypted-bucket';
+export * from './trail/encryption-audit-trail';

@@ -1,0 +1,81 @@
+import { Aws, Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import { generatedBucketName } from '../internal/names';
+import { createManagedKey, s3UsageStatement, serviceUsageStatement } from '../keys/key-policy';
+
+const SELF_LOG_PREFIX = 'self/';
+
+export interface AccessLogBucketProps {
+  readonly removalPolicy: RemovalPolicy;
+  readonly retention: Duration;
+  readonly keyRotationPeriod?: Duration;
+  readonly keyPendingWindow?: Duration;
+}
+
+/**
+ * The target of server access logs and encryption inventories, as compliant as AWS allows for a
+ * log target: SSE-KMS with its own key (the log delivery service may use it), versioning, Object
+ * Lock without default retention (log delivery refuses a default retention), and its own access
+ * logged into itself under `self/` so that reads of the logs are recorded too.
+ */
+export class AccessLogBucket extends s3.Bucket {
+  public readonly logKey: kms.Key;
+
+  constructor(scope: Construct, id: string, props: AccessLogBucketProps) {
+    const bucketName = generatedBucketName(scope, id);
+    super(scope, id, {
+      bucketName,
+      removalPolicy: props.removalPolicy,
+      versioned: true,
+      enforceSSL: true,
+      minimumTLSVersion: 1.2,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      objectLockEnabled: true,
+      blockedEncryptionTypes: [s3.BlockedEncryptionType.SSE_C],
+      lifecycleRules: [{
+        id: 'ExpireLogs',
+        enabled: true,
+        expiration: props.retention,
+        noncurrentVersionExpiration: Duration.days(30),
+        abortIncompleteMultipartUploadAfter: Duration.days(7),
+      }],
+    });
+    const key = createManagedKey(this, 'Key', {
+      description: `Key of the access logs, inventory reports and alarms of ${scope.node.path}`,
+      rotationPeriod: props.keyRotationPeriod,
+      pendingWindow: props.keyPendingWindow,
+      removalPolicy: props.removalPolicy,
+    });
+    this.logKey = key;
+    (this as { encryptionKey?: kms.IKey }).encryptionKey = key;
+    key.addToResourcePolicy(s3UsageStatement('UseThroughS3ForTheLogBucket', [`arn:${Aws.PARTITION}:s3:::${bucketName}`]));
+    key.addToResourcePolicy(serviceUsageStatement('S3LogDeliveryWritesLogs', 'logging.s3.amazonaws.com', ['kms:GenerateDataKey']));
+    key.addToResourcePolicy(serviceUsageStatement('S3InventoryWritesReports', 's3.amazonaws.com', ['kms:GenerateDataKey']));
+    key.addToResourcePolicy(serviceUsageStatement('CloudWatchAlarmsPublishToTheAlarmTopic', 'cloudwatch.amazonaws.com', ['kms:Decrypt', 'kms:GenerateDataKey*']));
+
+    const cfn = this.node.defaultChild as s3.CfnBucket;
+    cfn.bucketEncryption = {
+      serverSideEncryptionConfiguration: [{
+        serverSideEncryptionByDefault: { sseAlgorithm: 'aws:kms', kmsMasterKeyId: key.keyArn },
+        bucketKeyEnabled: true,
+      }],
+    };
+    cfn.notificationConfiguration = { eventBridgeConfiguration: { eventBridgeEnabled: true } };
+    // Its own access is logged into itself (no ACLs: the log delivery service is allowed by policy).
+    cfn.loggingConfiguration = { logFilePrefix: SELF_LOG_PREFIX };
+    this.addToResourcePolicy(new iam.PolicyStatement({
+      sid: 'S3ServerAccessLogsOfThisBucket',
+      principals: [new iam.ServicePrincipal('logging.s3.amazonaws.com')],
+      actions: ['s3:PutObject'],
+      resources: [this.arnForObjects(`${SELF_LOG_PREFIX}*`)],
+      conditions: {
+        ArnLike: { 'aws:SourceArn': this.bucketArn },
+        StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
+      },
+    }));
+  }
+}

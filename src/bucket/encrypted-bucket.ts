@@ -1,0 +1,695 @@
+import { Arn, ArnFormat, Aws, Duration, PhysicalName, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cw_actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { Construct } from 'constructs';
+import { AccessLogBucket } from './access-log-bucket';
+import { encryptionDenyStatements } from './bucket-policy';
+import { generatedBucketName } from '../internal/names';
+import { checkIntRange, invalidProp, warnWeakened } from '../internal/validation';
+import {
+  createManagedKey,
+  renderStatements,
+  s3UsageConditions,
+  s3UsageStatement,
+  serviceUsageStatement,
+} from '../keys/key-policy';
+import type { EncryptionAuditTrail } from '../trail/encryption-audit-trail';
+
+/**
+ * How objects in an EncryptedBucket are encrypted at rest.
+ */
+export enum ObjectEncryption {
+  /** SSE-KMS with the bucket's customer-managed key and S3 Bucket Keys. */
+  SSE_KMS = 'SSE_KMS',
+  /** Dual-layer SSE-KMS (DSSE-KMS); S3 Bucket Keys do not apply, so every object calls KMS. */
+  DSSE_KMS = 'DSSE_KMS',
+  /**
+   * SSE-C: every PUT must carry a customer-provided key; SSE-KMS stays the default for objects
+   * that S3 itself writes (for example replicas and inventory reports).
+   */
+  SSE_C = 'SSE_C',
+  /**
+   * Objects arrive already encrypted by `S3EncryptionClient`; SSE-KMS stays on as a second layer.
+   */
+  CLIENT_SIDE = 'CLIENT_SIDE',
+}
+
+/**
+ * Replication of an EncryptedBucket to a bucket in another Region, re-encrypted there with a key
+ * of that Region.
+ */
+export interface BucketReplication {
+  /**
+   * The destination bucket, in another Region. If it is a bucket of this app, the statements the
+   * replication role needs are added to its bucket policy; otherwise they are printed at synth.
+   */
+  readonly destinationBucket: s3.IBucket;
+
+  /**
+   * ARN of the KMS key (or alias ARN) in the destination Region that encrypts the replicas.
+   */
+  readonly destinationKeyArn: string;
+
+  /**
+   * The destination Region.
+   *
+   * @default - read from `destinationKeyArn`
+   */
+  readonly destinationRegion?: string;
+
+  /**
+   * Storage class of the replicas.
+   *
+   * @default - the storage class of the source object
+   */
+  readonly storageClass?: s3.StorageClass;
+
+  /**
+   * Replication Time Control: 99.99% of objects replicated within 15 minutes, with metrics.
+   *
+   * @default false
+   */
+  readonly replicationTimeControl?: boolean;
+}
+
+/**
+ * Properties of an EncryptedBucket.
+ */
+export interface EncryptedBucketProps {
+  /**
+   * How objects are encrypted.
+   *
+   * @default ObjectEncryption.SSE_KMS
+   */
+  readonly objectEncryption?: ObjectEncryption;
+
+  /**
+   * The KMS key for default encryption. A key of this app gets the key-policy statements the
+   * bucket needs; for an imported key the statements to add are printed at synth.
+   *
+   * @default - a new customer-managed key with rotation, a 30-day pending window and RETAIN
+   */
+  readonly encryptionKey?: kms.IKey;
+
+  /**
+   * Rotation period of the key this construct makes (90 to 2560 days).
+   *
+   * @default Duration.days(365)
+   */
+  readonly keyRotationPeriod?: Duration;
+
+  /**
+   * Waiting period before the key this construct makes is deleted after deletion is scheduled
+   * (7 to 30 days).
+   *
+   * @default Duration.days(30)
+   */
+  readonly keyPendingWindow?: Duration;
+
+  /**
+   * Whether S3 Bucket Keys are used for SSE-KMS, cutting KMS requests by up to 99%.
+   * Not available with DSSE-KMS.
+   *
+   * @default true (false for DSSE_KMS)
+   */
+  readonly bucketKeyEnabled?: boolean;
+
+  /**
+   * Physical name of the bucket.
+   *
+   * @default - `<stack>-<id>-<hash of the construct path>-<account>-<region>`, fixed at synth so
+   * that the key policy can name the bucket
+   */
+  readonly bucketName?: string;
+
+  /**
+   * What happens to the bucket (and the resources this construct makes) when it leaves the stack.
+   *
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+
+  /**
+   * Lowest TLS version accepted by the bucket policy: 1.2 or 1.3.
+   *
+   * @default 1.2
+   */
+  readonly minimumTlsVersion?: number;
+
+  /**
+   * How long noncurrent object versions are kept (1 to 36500 days).
+   *
+   * @default Duration.days(90)
+   */
+  readonly noncurrentVersionExpiration?: Duration;
+
+  /**
+   * How long an incomplete multipart upload is kept before it is aborted (1 to 365 days).
+   *
+   * @default Duration.days(7)
+   */
+  readonly abortIncompleteMultipartUploadAfter?: Duration;
+
+  /**
+   * Further lifecycle rules, added after the noncurrent-version and multipart rules.
+   *
+   * @default - none
+   */
+  readonly lifecycleRules?: s3.LifecycleRule[];
+
+  /**
+   * Bucket that receives the server access logs.
+   *
+   * @default - a log bucket made by this construct, encrypted with its own key
+   */
+  readonly accessLogsBucket?: s3.IBucket;
+
+  /**
+   * Key prefix of the server access logs in the log bucket.
+   *
+   * @default 'access-logs/<bucket construct path>/'
+   */
+  readonly accessLogsPrefix?: string;
+
+  /**
+   * How long the log bucket made by this construct keeps logs and inventory reports
+   * (1 to 36500 days).
+   *
+   * @default Duration.days(365)
+   */
+  readonly accessLogsRetention?: Duration;
+
+  /**
+   * Whether S3 Object Lock is enabled. It cannot be turned off once the bucket exists, and with
+   * no default retention it protects only the objects a writer locks explicitly.
+   *
+   * @default true
+   */
+  readonly objectLockEnabled?: boolean;
+
+  /**
+   * Default Object Lock retention for new objects.
+   *
+   * @default - no default retention
+   */
+  readonly objectLockDefaultRetention?: s3.ObjectLockRetention;
+
+  /**
+   * Whether an S3 Inventory reports each object's encryption status and bucket-key status into
+   * the log bucket.
+   *
+   * @default true
+   */
+  readonly encryptionInventory?: boolean;
+
+  /**
+   * How often the encryption inventory is produced.
+   *
+   * @default s3.InventoryFrequency.WEEKLY
+   */
+  readonly encryptionInventoryFrequency?: s3.InventoryFrequency;
+
+  /**
+   * Whether CloudWatch alarms watch the account's KMS request rate (AWS/Usage metrics) against
+   * its Service Quotas limit, since SSE-KMS requests are throttled there.
+   *
+   * @default true
+   */
+  readonly kmsQuotaAlarms?: boolean;
+
+  /**
+   * Percentage of the KMS request-rate quota at which the alarm fires (1 to 100).
+   *
+   * @default 80
+   */
+  readonly kmsQuotaAlarmThreshold?: number;
+
+  /**
+   * SNS topic that receives the alarms.
+   *
+   * @default - a topic made by this construct, encrypted with the log key and TLS-only
+   */
+  readonly alarmTopic?: sns.ITopic;
+
+  /**
+   * Whether S3 sends events for this bucket to Amazon EventBridge.
+   *
+   * @default true
+   */
+  readonly eventBridgeEnabled?: boolean;
+
+  /**
+   * An audit trail that records this bucket's data events.
+   *
+   * @default - the bucket joins no trail; call `trail.addBucket(bucket)` to join one later
+   */
+  readonly auditTrail?: EncryptionAuditTrail;
+
+  /**
+   * Replication to a bucket in another Region.
+   *
+   * @default - no replication
+   */
+  readonly replication?: BucketReplication;
+}
+
+const DAY_RANGE = { noncurrent: [1, 36500], multipart: [1, 365], retention: [1, 36500] } as const;
+
+/**
+ * An S3 bucket encrypted at rest correctly by default: a customer-managed key with a least-privilege
+ * key policy, SSE-KMS default encryption with S3 Bucket Keys, a bucket policy that denies non-TLS
+ * requests and PUTs with another algorithm or another key, SSE-C blocked, Block Public Access,
+ * ACLs disabled, versioning with lifecycle, Object Lock, server access logs, an encryption
+ * inventory and KMS quota alarms.
+ *
+ * @example
+ * const bucket = new EncryptedBucket(this, 'Data');
+ * bucket.grantRead(myRole); // KMS side scoped to S3 and this bucket
+ */
+export class EncryptedBucket extends s3.Bucket {
+  /** How objects are encrypted. */
+  public readonly objectEncryption: ObjectEncryption;
+  /** The key of the bucket's default encryption. */
+  public readonly bucketKey: kms.IKey;
+  /** The bucket that receives server access logs and the encryption inventory. */
+  public readonly accessLogsBucket: s3.IBucket;
+  /** The topic that receives this bucket's alarms, if any alarm was made. */
+  public readonly alarmTopic?: sns.ITopic;
+  /** The role S3 assumes to replicate, when replication is configured. */
+  public readonly replicationRole?: iam.IRole;
+  /** The KMS request-rate alarm, when enabled. */
+  public readonly kmsQuotaAlarm?: cloudwatch.Alarm;
+  private readonly ownsKey: boolean;
+  private readonly policyArn: string;
+  private readonly pendingKeyStatements: iam.PolicyStatement[] = [];
+
+  constructor(scope: Construct, id: string, props: EncryptedBucketProps = {}) {
+    const mode = props.objectEncryption ?? ObjectEncryption.SSE_KMS;
+    if (!Object.values(ObjectEncryption).includes(mode)) {
+      invalidProp(scope, 'objectEncryption', mode, `must be one of ${Object.values(ObjectEncryption).join(', ')}`);
+    }
+    validateBeforeCreate(scope, id, props, mode);
+    const bucketName = props.bucketName ?? generatedBucketName(scope, id);
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+
+    super(scope, id, {
+      bucketName,
+      removalPolicy,
+      versioned: true,
+      enforceSSL: true,
+      minimumTLSVersion: props.minimumTlsVersion ?? 1.2,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      objectLockEnabled: props.objectLockEnabled ?? true,
+      objectLockDefaultRetention: props.objectLockDefaultRetention,
+      blockedEncryptionTypes: mode === ObjectEncryption.SSE_C ? [s3.BlockedEncryptionType.NONE] : [s3.BlockedEncryptionType.SSE_C],
+      lifecycleRules: [
+        {
+          id: 'ExpireNoncurrentVersionsAndAbortIncompleteUploads',
+          enabled: true,
+          noncurrentVersionExpiration: props.noncurrentVersionExpiration ?? Duration.days(90),
+          abortIncompleteMultipartUploadAfter: props.abortIncompleteMultipartUploadAfter ?? Duration.days(7),
+        },
+        ...(props.lifecycleRules ?? []),
+      ],
+    });
+
+    this.objectEncryption = mode;
+    // Key policies name the bucket by its name, not by a reference, to avoid a dependency cycle.
+    this.policyArn = `arn:${Aws.PARTITION}:s3:::${bucketName}`;
+    const cfn = this.node.defaultChild as s3.CfnBucket;
+    this.validateAfterCreate(props);
+
+    // The key: made here unless given.
+    this.ownsKey = !props.encryptionKey;
+    const key = props.encryptionKey ?? createManagedKey(this, 'Key', {
+      description: `Default encryption key of the S3 bucket ${this.node.path}`,
+      rotationPeriod: props.keyRotationPeriod,
+      pendingWindow: props.keyPendingWindow,
+      removalPolicy,
+    });
+    this.bucketKey = key;
+    // Bucket consumers (grants, replication, other L2s) see the key as the bucket's key.
+    (this as { encryptionKey?: kms.IKey }).encryptionKey = key;
+
+    const dsse = mode === ObjectEncryption.DSSE_KMS;
+    const bucketKeyEnabled = props.bucketKeyEnabled ?? !dsse;
+    if (dsse && bucketKeyEnabled) {
+      invalidProp(this, 'bucketKeyEnabled', true, 'S3 Bucket Keys are not supported with ObjectEncryption.DSSE_KMS; leave it unset or false');
+    }
+    if (!dsse && props.bucketKeyEnabled === false) {
+      warnWeakened(this, 'bucketKeyEnabled', 'every object read and write calls KMS, which costs more and meets the KMS request quota sooner.', []);
+    }
+    cfn.bucketEncryption = {
+      serverSideEncryptionConfiguration: [{
+        serverSideEncryptionByDefault: {
+          sseAlgorithm: dsse ? 'aws:kms:dsse' : 'aws:kms',
+          kmsMasterKeyId: key.keyArn,
+        },
+        bucketKeyEnabled,
+      }],
+    };
+
+    // Key policy: usage only through S3 for this bucket.
+    this.addKeyStatement(s3UsageStatement('UseThroughS3ForThisBucket', [this.policyArn]));
+
+    // Bucket policy: the encryption denials.
+    for (const statement of encryptionDenyStatements(this.bucketArn, key.keyArn, mode)) {
+      this.addToResourcePolicy(statement);
+    }
+
+    // Server access logs, inventory, alarm topic.
+    let logBucket: s3.IBucket;
+    let auditKey: kms.IKey | undefined;
+    if (props.accessLogsBucket) {
+      logBucket = props.accessLogsBucket;
+    } else {
+      const made = new AccessLogBucket(this, 'AccessLogs', {
+        removalPolicy,
+        retention: props.accessLogsRetention ?? Duration.days(365),
+        keyRotationPeriod: props.keyRotationPeriod,
+        keyPendingWindow: props.keyPendingWindow,
+      });
+      logBucket = made;
+      auditKey = made.logKey;
+    }
+    this.accessLogsBucket = logBucket;
+    const logPrefix = props.accessLogsPrefix ?? `access-logs/${Stack.of(this).stackName}/${this.node.addr}/`;
+    cfn.loggingConfiguration = {
+      destinationBucketName: logBucket.bucketName,
+      logFilePrefix: logPrefix,
+      targetObjectKeyFormat: { partitionedPrefix: { partitionDateSource: 'EventTime' } },
+    };
+    logBucket.addToResourcePolicy(new iam.PolicyStatement({
+      sid: `S3ServerAccessLogsFrom${this.node.addr}`,
+      principals: [new iam.ServicePrincipal('logging.s3.amazonaws.com')],
+      actions: ['s3:PutObject'],
+      resources: [logBucket.arnForObjects(`${logPrefix}*`)],
+      conditions: {
+        ArnLike: { 'aws:SourceArn': this.bucketArn },
+        StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
+      },
+    }));
+
+    if (props.encryptionInventory ?? true) {
+      const inventoryPrefix = `inventory/${Stack.of(this).stackName}/${this.node.addr}`;
+      cfn.inventoryConfigurations = [{
+        id: 'EncryptionStatus',
+        enabled: true,
+        includedObjectVersions: 'Current',
+        scheduleFrequency: props.encryptionInventoryFrequency ?? s3.InventoryFrequency.WEEKLY,
+        optionalFields: ['EncryptionStatus', 'BucketKeyStatus', 'Size', 'LastModifiedDate', 'ETag', 'ObjectLockMode', 'ReplicationStatus'],
+        destination: {
+          bucketArn: logBucket.bucketArn,
+          format: 'CSV',
+          prefix: inventoryPrefix,
+          bucketAccountId: Aws.ACCOUNT_ID,
+        },
+      }];
+      logBucket.addToResourcePolicy(new iam.PolicyStatement({
+        sid: `S3InventoryFrom${this.node.addr}`,
+        principals: [new iam.ServicePrincipal('s3.amazonaws.com')],
+        actions: ['s3:PutObject'],
+        resources: [logBucket.arnForObjects(`${inventoryPrefix}/*`)],
+        conditions: {
+          ArnLike: { 'aws:SourceArn': this.bucketArn },
+          StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID, 's3:x-amz-acl': 'bucket-owner-full-control' },
+        },
+      }));
+    } else {
+      warnWeakened(this, 'encryptionInventory', 'objects left unencrypted or under another key before a change go unreported.', []);
+    }
+
+    if (props.eventBridgeEnabled ?? true) {
+      cfn.notificationConfiguration = { eventBridgeConfiguration: { eventBridgeEnabled: true } };
+    } else {
+      warnWeakened(this, 'eventBridgeEnabled', 'no S3 event notifications are configured.', ['CT.S3.PR.4']);
+    }
+    if (props.objectLockEnabled === false) {
+      warnWeakened(this, 'objectLockEnabled', 'objects cannot be protected from deletion by Object Lock.', ['NIST.800.53.R5-S3BucketDefaultLockEnabled', 'CT.S3.PR.9']);
+    }
+
+    if (props.kmsQuotaAlarms ?? true) {
+      let topic = props.alarmTopic;
+      if (!topic) {
+        topic = new sns.Topic(this, 'AlarmTopic', {
+          displayName: `Alarms of ${this.node.path}`,
+          masterKey: auditKey ?? key,
+          enforceSSL: true,
+        });
+        if (!auditKey && this.ownsKey) {
+          // The topic shares the bucket key only when no log key exists; CloudWatch must publish to it.
+          this.addKeyStatement(serviceUsageStatement('CloudWatchAlarmsPublishToTheAlarmTopic', 'cloudwatch.amazonaws.com', ['kms:Decrypt', 'kms:GenerateDataKey*']));
+        }
+      }
+      this.alarmTopic = topic;
+      this.kmsQuotaAlarm = createKmsQuotaAlarm(this, props.kmsQuotaAlarmThreshold ?? 80, topic);
+    } else {
+      warnWeakened(this, 'kmsQuotaAlarms', 'nothing warns before SSE-KMS requests are throttled by the KMS request quota.', []);
+    }
+
+    if (props.replication) {
+      this.replicationRole = this.configureReplication(cfn, key, props.replication);
+    }
+
+    props.auditTrail?.addBucket(this);
+
+    // Bucket keys only matter for SSE-KMS; SSE-C objects never call KMS.
+    if (!this.ownsKey) {
+      this.node.addValidation({ validate: () => this.importedKeyAdvice(key) });
+    }
+  }
+
+  /**
+   * KMS side of every grant: only the given actions, only through S3, only for this bucket.
+   */
+  public grantOnKey(grantee: iam.IGrantable, ...actions: string[]): iam.GrantOnKeyResult {
+    const kmsActions = actions.filter((a) => a.startsWith('kms:'));
+    const grant = iam.Grant.addToPrincipalOrResource({
+      grantee,
+      actions: kmsActions,
+      resourceArns: [this.bucketKey.keyArn],
+      resource: this.bucketKey,
+      conditions: s3UsageConditions([this.policyArn]),
+    });
+    return { grant };
+  }
+
+  /**
+   * Lets the replication role of a bucket in another Region write replicas into this bucket
+   * with this bucket's key. Called for you when the source names this bucket as its destination.
+   */
+  public allowReplicationFrom(sourceBucketArn: string, replicationRoleArn: string): void {
+    const role = new iam.ArnPrincipal(replicationRoleArn);
+    this.addToResourcePolicy(new iam.PolicyStatement({
+      sid: 'ReplicasFromSourceBucket',
+      principals: [role],
+      actions: ['s3:ReplicateObject', 's3:ReplicateDelete', 's3:ReplicateTags', 's3:ObjectOwnerOverrideToBucketOwner'],
+      resources: [this.arnForObjects('*')],
+    }));
+    this.addToResourcePolicy(new iam.PolicyStatement({
+      sid: 'ReplicationRoleListsDestination',
+      principals: [role],
+      actions: ['s3:GetBucketVersioning', 's3:PutBucketVersioning', 's3:List*'],
+      resources: [this.bucketArn],
+    }));
+    this.addKeyStatement(new iam.PolicyStatement({
+      sid: 'ReplicationRoleEncryptsReplicas',
+      principals: [role],
+      actions: ['kms:Encrypt', 'kms:GenerateDataKey'],
+      resources: ['*'],
+      conditions: s3UsageConditions([this.policyArn]),
+    }));
+    void sourceBucketArn;
+  }
+
+  private addKeyStatement(statement: iam.PolicyStatement): void {
+    if (this.ownsKey || this.bucketKey instanceof kms.Key) {
+      this.bucketKey.addToResourcePolicy(statement);
+    } else {
+      this.pendingKeyStatements.push(statement);
+    }
+  }
+
+  private importedKeyAdvice(key: kms.IKey): string[] {
+    if (this.pendingKeyStatements.length > 0) {
+      const text = renderStatements(this, this.pendingKeyStatements);
+      // A warning, not an error: the key policy lives outside this app and may already allow it.
+      warnWeakened(this, 'encryptionKey',
+        `the imported key ${Token.isUnresolved(key.keyArn) ? '' : key.keyArn + ' '}cannot be changed from this app; add these statements to its key policy so that S3 can use it for this bucket and nothing else: ${text}`,
+        []);
+      this.pendingKeyStatements.length = 0;
+    }
+    return [];
+  }
+
+  private validateAfterCreate(props: EncryptedBucketProps): void {
+    if (props.encryptionKey && props.keyRotationPeriod) {
+      invalidProp(this, 'keyRotationPeriod', props.keyRotationPeriod.toDays(), 'applies only to the key this construct makes; set rotation on the key you pass as encryptionKey');
+    }
+  }
+
+  private configureReplication(cfn: s3.CfnBucket, key: kms.IKey, replication: BucketReplication): iam.IRole {
+    const stack = Stack.of(this);
+    const region = replication.destinationRegion ?? regionOfArn(replication.destinationKeyArn);
+    if (!region) {
+      invalidProp(this, 'replication.destinationRegion', replication.destinationRegion,
+        'cannot be read from replication.destinationKeyArn (a token); set replication.destinationRegion');
+    }
+    if (!Token.isUnresolved(region) && !Token.isUnresolved(stack.region) && region === stack.region) {
+      invalidProp(this, 'replication.destinationRegion', region, `must differ from the bucket's own Region (${stack.region}): replication here is for a copy in another Region`);
+    }
+    const role = new iam.Role(this, 'ReplicationRole', {
+      roleName: PhysicalName.GENERATE_IF_NEEDED,
+      description: `S3 replication of ${this.node.path}`,
+      assumedBy: new iam.ServicePrincipal('s3.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } },
+      }),
+    });
+    // Bucket-level actions on the role; object-level actions and key use live in the resource
+    // policies, so the role needs no wildcard resource.
+    role.addToPrincipalPolicy(new iam.PolicyStatement({
+      actions: ['s3:GetReplicationConfiguration', 's3:ListBucket'],
+      resources: [this.bucketArn],
+    }));
+    this.addToResourcePolicy(new iam.PolicyStatement({
+      sid: 'ReplicationRoleReadsSourceVersions',
+      principals: [new iam.ArnPrincipal(role.roleArn)],
+      actions: ['s3:GetObjectVersionForReplication', 's3:GetObjectVersionAcl', 's3:GetObjectVersionTagging', 's3:GetObjectRetention', 's3:GetObjectLegalHold'],
+      resources: [this.arnForObjects('*')],
+    }));
+    this.addKeyStatement(new iam.PolicyStatement({
+      sid: 'ReplicationRoleDecryptsSourceObjects',
+      principals: [new iam.ArnPrincipal(role.roleArn)],
+      actions: ['kms:Decrypt'],
+      resources: ['*'],
+      conditions: s3UsageConditions([this.policyArn]),
+    }));
+
+    const dest = replication.destinationBucket;
+    if (dest instanceof EncryptedBucket) {
+      dest.allowReplicationFrom(this.bucketArn, role.roleArn);
+    } else {
+      this.node.addValidation({
+        validate: () => {
+          warnWeakened(this, 'replication.destinationBucket',
+            'is not an EncryptedBucket of this app; allow the replication role in its bucket policy (s3:ReplicateObject, s3:ReplicateDelete, s3:ReplicateTags on its objects) and in its key policy (kms:Encrypt, kms:GenerateDataKey through S3), or replicas fail.',
+            []);
+          return [];
+        },
+      });
+    }
+
+    const rtc = replication.replicationTimeControl ?? false;
+    cfn.replicationConfiguration = {
+      role: role.roleArn,
+      rules: [{
+        id: 'ReplicateEverythingEncrypted',
+        status: 'Enabled',
+        priority: 0,
+        filter: { prefix: '' },
+        deleteMarkerReplication: { status: 'Enabled' },
+        sourceSelectionCriteria: { sseKmsEncryptedObjects: { status: 'Enabled' } },
+        destination: {
+          bucket: dest.bucketArn,
+          storageClass: replication.storageClass?.value,
+          encryptionConfiguration: { replicaKmsKeyId: replication.destinationKeyArn },
+          ...(rtc ? {
+            replicationTime: { status: 'Enabled', time: { minutes: 15 } },
+            metrics: { status: 'Enabled', eventThreshold: { minutes: 15 } },
+          } : {}),
+        },
+      }],
+    };
+    void key;
+    return role;
+  }
+}
+
+function validateBeforeCreate(scope: Construct, id: string, props: EncryptedBucketProps, mode: ObjectEncryption): void {
+  const at = { node: { path: scope.node.path ? `${scope.node.path}/${id}` : id } } as Construct;
+  const tls = props.minimumTlsVersion;
+  if (tls !== undefined && !Token.isUnresolved(tls) && tls !== 1.2 && tls !== 1.3) {
+    invalidProp(at, 'minimumTlsVersion', tls, 'must be 1.2 or 1.3 (S3 rejects lower versions for compliance packs)');
+  }
+  if (props.keyRotationPeriod) checkIntRange(at, 'keyRotationPeriod (days)', props.keyRotationPeriod.toDays(), 90, 2560);
+  if (props.keyPendingWindow) checkIntRange(at, 'keyPendingWindow (days)', props.keyPendingWindow.toDays(), 7, 30);
+  if (props.noncurrentVersionExpiration) checkIntRange(at, 'noncurrentVersionExpiration (days)', props.noncurrentVersionExpiration.toDays(), ...DAY_RANGE.noncurrent);
+  if (props.abortIncompleteMultipartUploadAfter) checkIntRange(at, 'abortIncompleteMultipartUploadAfter (days)', props.abortIncompleteMultipartUploadAfter.toDays(), ...DAY_RANGE.multipart);
+  if (props.accessLogsRetention) checkIntRange(at, 'accessLogsRetention (days)', props.accessLogsRetention.toDays(), ...DAY_RANGE.retention);
+  checkIntRange(at, 'kmsQuotaAlarmThreshold', props.kmsQuotaAlarmThreshold, 1, 100);
+  if (props.accessLogsBucket && props.accessLogsRetention) {
+    invalidProp(at, 'accessLogsRetention', props.accessLogsRetention.toDays(), 'applies only to the log bucket this construct makes; set lifecycle rules on the accessLogsBucket you pass');
+  }
+  if (props.alarmTopic && props.kmsQuotaAlarms === false) {
+    invalidProp(at, 'alarmTopic', props.alarmTopic.node.path, 'is unused when kmsQuotaAlarms is false; remove one of the two');
+  }
+  if (props.accessLogsPrefix !== undefined && !Token.isUnresolved(props.accessLogsPrefix)) {
+    if (props.accessLogsPrefix.length === 0 || props.accessLogsPrefix.length > 512 || props.accessLogsPrefix.startsWith('/')) {
+      invalidProp(at, 'accessLogsPrefix', props.accessLogsPrefix, 'must be 1 to 512 characters and not start with "/"');
+    }
+  }
+  if (props.objectLockDefaultRetention && props.objectLockEnabled === false) {
+    invalidProp(at, 'objectLockDefaultRetention', props.objectLockDefaultRetention.mode, 'needs objectLockEnabled (true or unset)');
+  }
+  if (props.bucketKeyEnabled === true && mode === ObjectEncryption.DSSE_KMS) {
+    invalidProp(at, 'bucketKeyEnabled', true, 'S3 Bucket Keys are not supported with ObjectEncryption.DSSE_KMS; leave it unset or false');
+  }
+  if (props.encryptionKey && (props.keyPendingWindow || props.keyRotationPeriod)) {
+    invalidProp(at, props.keyPendingWindow ? 'keyPendingWindow' : 'keyRotationPeriod',
+      (props.keyPendingWindow ?? props.keyRotationPeriod)!.toDays(),
+      'applies only to the key this construct makes; configure the key you pass as encryptionKey instead');
+  }
+  const rep = props.replication;
+  if (rep) {
+    if (!Token.isUnresolved(rep.destinationKeyArn) && !/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/.+$/.test(rep.destinationKeyArn)) {
+      invalidProp(at, 'replication.destinationKeyArn', rep.destinationKeyArn, 'must be a KMS key ARN or alias ARN (arn:aws:kms:<region>:<account>:key/<id> or :alias/<name>)');
+    }
+  }
+}
+
+function regionOfArn(arn: string): string | undefined {
+  if (Token.isUnresolved(arn)) return undefined;
+  return Arn.split(arn, ArnFormat.SLASH_RESOURCE_NAME).region;
+}
+
+/**
+ * The account's KMS cryptographic request rate against its quota: AWS/Usage metrics are
+ * account-wide per API, so this alarm watches the shared budget the bucket's requests draw on.
+ */
+function createKmsQuotaAlarm(scope: Construct, thresholdPercent: number, topic: sns.ITopic): cloudwatch.Alarm {
+  const apis = ['Decrypt', 'Encrypt', 'GenerateDataKey', 'ReEncrypt', 'GenerateDataKeyWithoutPlaintext'];
+  const usingMetrics: Record<string, cloudwatch.IMetric> = {};
+  apis.forEach((api, i) => {
+    usingMetrics[`m${i}`] = new cloudwatch.Metric({
+      namespace: 'AWS/Usage',
+      metricName: 'CallCount',
+      dimensionsMap: { Service: 'KMS', Type: 'API', Resource: api, Class: 'None' },
+      statistic: 'Sum',
+      period: Duration.minutes(1),
+    });
+  });
+  const sum = Object.keys(usingMetrics).join('+');
+  const percent = new cloudwatch.MathExpression({
+    expression: `100*((${sum})/60)/SERVICE_QUOTA(m0)`,
+    usingMetrics,
+    label: 'KMS cryptographic requests, % of the account request-rate quota',
+    period: Duration.minutes(1),
+  });
+  const alarm = new cloudwatch.Alarm(scope, 'KmsRequestQuotaAlarm', {
+    metric: percent,
+    threshold: thresholdPercent,
+    evaluationPeriods: 5,
+    datapointsToAlarm: 3,
+    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    alarmDescription: `KMS cryptographic request rate at or above ${thresholdPercent}% of the account quota; SSE-KMS requests to S3 will be throttled (HTTP 503 SlowDown) when it is reached. Enable S3 Bucket Keys, cache data keys client-side, or request a quota increase.`,
+  });
+  alarm.addAlarmAction(new cw_actions.SnsAction(topic));
+  return alarm;
+}
+
