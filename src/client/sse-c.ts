@@ -275,6 +275,10 @@ export class SseCustomerKey {
     if (!Number.isInteger(concurrency) || concurrency < 1) {
       throw new SseCustomerKeyError('InvalidOption', `concurrency must be a positive integer, got ${concurrency}.`);
     }
+    const requestedPartSize = options.partSizeBytes ?? DEFAULT_PART_BYTES;
+    if (!(requestedPartSize >= MIN_PART_BYTES && requestedPartSize <= MAX_PART_BYTES)) {
+      throw new SseCustomerKeyError('InvalidOption', `partSizeBytes must be between ${MIN_PART_BYTES} (5 MiB) and ${MAX_PART_BYTES} (5 GiB), got ${requestedPartSize}.`);
+    }
     if (!(options.newKey instanceof SseCustomerKey)) {
       throw new SseCustomerKeyError('InvalidOption', 'newKey must be an SseCustomerKey.');
     }
@@ -300,7 +304,8 @@ export class SseCustomerKey {
       return { method: 'CopyObject', sizeBytes: size, parts: 1, ETag: out.CopyObjectResult?.ETag, VersionId: out.VersionId };
     }
 
-    const partSize = choosePartSize(size, options.partSizeBytes ?? DEFAULT_PART_BYTES);
+    // S3 allows at most 10,000 parts, so very large objects need bigger parts than asked for.
+    const partSize = Math.max(requestedPartSize, Math.ceil(size / MAX_PARTS));
     const tagging = await s3.send(new GetObjectTaggingCommand({ Bucket, Key, VersionId: options.VersionId ?? head.VersionId }), sendOptions);
     const created = await s3.send(new CreateMultipartUploadCommand({
       Bucket, Key,
@@ -375,13 +380,6 @@ function copySourceOf(bucket: string, key: string, versionId: string | undefined
   // S3 wants the source URL-encoded; slashes may stay, which keeps the value readable.
   const path = `${bucket}/${key.split('/').map(encodeURIComponent).join('/')}`;
   return versionId && versionId !== 'null' ? `${path}?versionId=${encodeURIComponent(versionId)}` : path;
-}
-
-function choosePartSize(size: number, requested: number): number {
-  if (!(requested >= MIN_PART_BYTES && requested <= MAX_PART_BYTES)) {
-    throw new SseCustomerKeyError('InvalidOption', `partSizeBytes must be between ${MIN_PART_BYTES} (5 MiB) and ${MAX_PART_BYTES} (5 GiB), got ${requested}.`);
-  }
-  return Math.max(requested, Math.ceil(size / MAX_PARTS));
 }
 
 function originOf(url: string): string {
