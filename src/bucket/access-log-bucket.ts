@@ -23,6 +23,8 @@ export interface AccessLogBucketProps {
  */
 export class AccessLogBucket extends s3.Bucket {
   public readonly logKey: kms.Key;
+  /** The bucket ARN built from its name, for key policies (a reference would make a cycle). */
+  public readonly policyArn: string;
 
   constructor(scope: Construct, id: string, props: AccessLogBucketProps) {
     const bucketName = generatedBucketName(scope, id);
@@ -51,8 +53,9 @@ export class AccessLogBucket extends s3.Bucket {
       removalPolicy: props.removalPolicy,
     });
     this.logKey = key;
+    this.policyArn = `arn:${Aws.PARTITION}:s3:::${bucketName}`;
     (this as { encryptionKey?: kms.IKey }).encryptionKey = key;
-    key.addToResourcePolicy(s3UsageStatement('UseThroughS3ForTheLogBucket', [`arn:${Aws.PARTITION}:s3:::${bucketName}`]));
+    key.addToResourcePolicy(s3UsageStatement('UseThroughS3ForTheLogBucket', [this.policyArn]));
     key.addToResourcePolicy(serviceUsageStatement('S3LogDeliveryWritesLogs', 'logging.s3.amazonaws.com', ['kms:GenerateDataKey']));
     key.addToResourcePolicy(serviceUsageStatement('S3InventoryWritesReports', 's3.amazonaws.com', ['kms:GenerateDataKey']));
     key.addToResourcePolicy(serviceUsageStatement('CloudWatchAlarmsPublishToTheAlarmTopic', 'cloudwatch.amazonaws.com', ['kms:Decrypt', 'kms:GenerateDataKey*']));

@@ -1,4 +1,4 @@
-import { Arn, ArnFormat, Aws, Duration, PhysicalName, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { Arn, ArnFormat, Aws, Duration, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cw_actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -8,6 +8,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { AccessLogBucket } from './access-log-bucket';
 import { encryptionDenyStatements } from './bucket-policy';
+import { replicate } from './replication';
 import { generatedBucketName } from '../internal/names';
 import { checkIntRange, invalidProp, warnWeakened } from '../internal/validation';
 import {
@@ -67,6 +68,14 @@ export interface BucketReplication {
    * @default - the storage class of the source object
    */
   readonly storageClass?: s3.StorageClass;
+
+  /**
+   * A bucket in the destination Region for the replicas of the server access logs and inventory
+   * reports, encrypted there with `destinationKeyArn` too.
+   *
+   * @default - the log bucket made by this construct is not replicated
+   */
+  readonly accessLogsDestinationBucket?: s3.IBucket;
 
   /**
    * Replication Time Control: 99.99% of objects replicated within 15 minutes, with metrics.
@@ -281,11 +290,16 @@ export class EncryptedBucket extends s3.Bucket {
   public readonly alarmTopic?: sns.ITopic;
   /** The role S3 assumes to replicate, when replication is configured. */
   public readonly replicationRole?: iam.IRole;
+  /**
+   * The bucket ARN built from its name at synth: key policies use it (a reference would make a
+   * cycle), and other stacks and Regions can use it without a cross-stack reference.
+   */
+  public readonly stableBucketArn: string;
   /** The KMS request-rate alarm, when enabled. */
   public readonly kmsQuotaAlarm?: cloudwatch.Alarm;
   private readonly ownsKey: boolean;
-  private readonly policyArn: string;
   private readonly pendingKeyStatements: iam.PolicyStatement[] = [];
+  private replicationSources = 0;
 
   constructor(scope: Construct, id: string, props: EncryptedBucketProps = {}) {
     const mode = props.objectEncryption ?? ObjectEncryption.SSE_KMS;
@@ -320,7 +334,7 @@ export class EncryptedBucket extends s3.Bucket {
 
     this.objectEncryption = mode;
     // Key policies name the bucket by its name, not by a reference, to avoid a dependency cycle.
-    this.policyArn = `arn:${Aws.PARTITION}:s3:::${bucketName}`;
+    this.stableBucketArn = `arn:${Aws.PARTITION}:s3:::${bucketName}`;
     const cfn = this.node.defaultChild as s3.CfnBucket;
     this.validateAfterCreate(props);
 
@@ -355,7 +369,7 @@ export class EncryptedBucket extends s3.Bucket {
     };
 
     // Key policy: usage only through S3 for this bucket.
-    this.addKeyStatement(s3UsageStatement('UseThroughS3ForThisBucket', [this.policyArn]));
+    this.addKeyStatement(s3UsageStatement(this.keySid('UseThroughS3ForThisBucket'), [this.stableBucketArn]));
 
     // Bucket policy: the encryption denials.
     for (const statement of encryptionDenyStatements(this.bucketArn, key.keyArn, mode)) {
@@ -453,7 +467,7 @@ export class EncryptedBucket extends s3.Bucket {
     }
 
     if (props.replication) {
-      this.replicationRole = this.configureReplication(cfn, key, props.replication);
+      this.replicationRole = this.configureReplication(props.replication, logBucket instanceof AccessLogBucket ? logBucket : undefined);
     }
 
     props.auditTrail?.addBucket(this);
@@ -474,7 +488,7 @@ export class EncryptedBucket extends s3.Bucket {
       actions: kmsActions,
       resourceArns: [this.bucketKey.keyArn],
       resource: this.bucketKey,
-      conditions: s3UsageConditions([this.policyArn]),
+      conditions: s3UsageConditions([this.stableBucketArn]),
     });
     return { grant };
   }
@@ -485,26 +499,35 @@ export class EncryptedBucket extends s3.Bucket {
    */
   public allowReplicationFrom(sourceBucketArn: string, replicationRoleArn: string): void {
     const role = new iam.ArnPrincipal(replicationRoleArn);
+    // One source after another may replicate here: statement ids must stay unique.
+    const n = ++this.replicationSources;
     this.addToResourcePolicy(new iam.PolicyStatement({
-      sid: 'ReplicasFromSourceBucket',
+      sid: `ReplicasFromSource${n}`,
       principals: [role],
       actions: ['s3:ReplicateObject', 's3:ReplicateDelete', 's3:ReplicateTags', 's3:ObjectOwnerOverrideToBucketOwner'],
       resources: [this.arnForObjects('*')],
     }));
     this.addToResourcePolicy(new iam.PolicyStatement({
-      sid: 'ReplicationRoleListsDestination',
+      sid: `ReplicationRoleListsDestination${n}`,
       principals: [role],
       actions: ['s3:GetBucketVersioning', 's3:PutBucketVersioning', 's3:List*'],
       resources: [this.bucketArn],
     }));
     this.addKeyStatement(new iam.PolicyStatement({
-      sid: 'ReplicationRoleEncryptsReplicas',
+      sid: `ReplicationRole${n}EncryptsReplicasOf${Names.uniqueId(this).slice(-8)}`,
       principals: [role],
       actions: ['kms:Encrypt', 'kms:GenerateDataKey'],
       resources: ['*'],
-      conditions: s3UsageConditions([this.policyArn]),
+      conditions: s3UsageConditions([this.stableBucketArn]),
     }));
-    void sourceBucketArn;
+    if (!Token.isUnresolved(sourceBucketArn)) {
+      this.node.addMetadata('cdk-s3-encryption:replication-source', sourceBucketArn);
+    }
+  }
+
+  /** A key-policy statement id, unique per bucket when the key is shared with other buckets. */
+  private keySid(base: string): string {
+    return this.ownsKey ? base : `${base}${Names.uniqueId(this).slice(-8)}`;
   }
 
   private addKeyStatement(statement: iam.PolicyStatement): void {
@@ -533,7 +556,7 @@ export class EncryptedBucket extends s3.Bucket {
     }
   }
 
-  private configureReplication(cfn: s3.CfnBucket, key: kms.IKey, replication: BucketReplication): iam.IRole {
+  private configureReplication(replication: BucketReplication, logBucket?: AccessLogBucket): iam.IRole {
     const stack = Stack.of(this);
     const region = replication.destinationRegion ?? regionOfArn(replication.destinationKeyArn);
     if (!region) {
@@ -543,71 +566,25 @@ export class EncryptedBucket extends s3.Bucket {
     if (!Token.isUnresolved(region) && !Token.isUnresolved(stack.region) && region === stack.region) {
       invalidProp(this, 'replication.destinationRegion', region, `must differ from the bucket's own Region (${stack.region}): replication here is for a copy in another Region`);
     }
-    const role = new iam.Role(this, 'ReplicationRole', {
-      roleName: PhysicalName.GENERATE_IF_NEEDED,
-      description: `S3 replication of ${this.node.path}`,
-      assumedBy: new iam.ServicePrincipal('s3.amazonaws.com', {
-        conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } },
-      }),
+    const role = replicate(this, this.stableBucketArn, (st) => this.addKeyStatement(st), {
+      bucket: replication.destinationBucket,
+      keyArn: replication.destinationKeyArn,
+      storageClass: replication.storageClass,
+      replicationTimeControl: replication.replicationTimeControl,
     });
-    // Bucket-level actions on the role; object-level actions and key use live in the resource
-    // policies, so the role needs no wildcard resource.
-    role.addToPrincipalPolicy(new iam.PolicyStatement({
-      actions: ['s3:GetReplicationConfiguration', 's3:ListBucket'],
-      resources: [this.bucketArn],
-    }));
-    this.addToResourcePolicy(new iam.PolicyStatement({
-      sid: 'ReplicationRoleReadsSourceVersions',
-      principals: [new iam.ArnPrincipal(role.roleArn)],
-      actions: ['s3:GetObjectVersionForReplication', 's3:GetObjectVersionAcl', 's3:GetObjectVersionTagging', 's3:GetObjectRetention', 's3:GetObjectLegalHold'],
-      resources: [this.arnForObjects('*')],
-    }));
-    this.addKeyStatement(new iam.PolicyStatement({
-      sid: 'ReplicationRoleDecryptsSourceObjects',
-      principals: [new iam.ArnPrincipal(role.roleArn)],
-      actions: ['kms:Decrypt'],
-      resources: ['*'],
-      conditions: s3UsageConditions([this.policyArn]),
-    }));
-
-    const dest = replication.destinationBucket;
-    if (dest instanceof EncryptedBucket) {
-      dest.allowReplicationFrom(this.bucketArn, role.roleArn);
-    } else {
-      this.node.addValidation({
-        validate: () => {
-          warnWeakened(this, 'replication.destinationBucket',
-            'is not an EncryptedBucket of this app; allow the replication role in its bucket policy (s3:ReplicateObject, s3:ReplicateDelete, s3:ReplicateTags on its objects) and in its key policy (kms:Encrypt, kms:GenerateDataKey through S3), or replicas fail.',
-            []);
-          return [];
-        },
+    if (replication.accessLogsDestinationBucket) {
+      if (!logBucket) {
+        invalidProp(this, 'replication.accessLogsDestinationBucket', replication.accessLogsDestinationBucket.node.path,
+          'applies only to the log bucket this construct makes; replicate the accessLogsBucket you pass where it is defined');
+      }
+      replicate(logBucket, logBucket.policyArn, (st) => logBucket.logKey.addToResourcePolicy(st), {
+        bucket: replication.accessLogsDestinationBucket,
+        keyArn: replication.destinationKeyArn,
       });
     }
-
-    const rtc = replication.replicationTimeControl ?? false;
-    cfn.replicationConfiguration = {
-      role: role.roleArn,
-      rules: [{
-        id: 'ReplicateEverythingEncrypted',
-        status: 'Enabled',
-        priority: 0,
-        filter: { prefix: '' },
-        deleteMarkerReplication: { status: 'Enabled' },
-        sourceSelectionCriteria: { sseKmsEncryptedObjects: { status: 'Enabled' } },
-        destination: {
-          bucket: dest.bucketArn,
-          storageClass: replication.storageClass?.value,
-          encryptionConfiguration: { replicaKmsKeyId: replication.destinationKeyArn },
-          ...(rtc ? {
-            replicationTime: { status: 'Enabled', time: { minutes: 15 } },
-            metrics: { status: 'Enabled', eventThreshold: { minutes: 15 } },
-          } : {}),
-        },
-      }],
-    };
-    void key;
     return role;
   }
+
 }
 
 function validateBeforeCreate(scope: Construct, id: string, props: EncryptedBucketProps, mode: ObjectEncryption): void {

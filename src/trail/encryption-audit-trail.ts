@@ -8,7 +8,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { EncryptedBucket } from '../bucket/encrypted-bucket';
+import { BucketReplication, EncryptedBucket } from '../bucket/encrypted-bucket';
 import { checkIntRange, invalidProp, warnWeakened } from '../internal/validation';
 import { createManagedKey, serviceUsageStatement } from '../keys/key-policy';
 
@@ -50,6 +50,13 @@ export interface EncryptionAuditTrailProps {
    * @default - a topic made by this construct, encrypted with the trail key and TLS-only
    */
   readonly alarmTopic?: sns.ITopic;
+
+  /**
+   * Replication of the trail's log files (and of its bucket's access logs) to another Region.
+   *
+   * @default - no replication
+   */
+  readonly replication?: BucketReplication;
 
   /**
    * Rotation period of the trail key (90 to 2560 days).
@@ -173,6 +180,7 @@ export class EncryptionAuditTrail extends Construct {
       encryptionKey: this.key,
       removalPolicy,
       alarmTopic: this.alarmTopic,
+      replication: props.replication,
     });
 
     this.logGroup = new logs.LogGroup(this, 'LogGroup', {
@@ -186,13 +194,30 @@ export class EncryptionAuditTrail extends Construct {
       trailName: this.trailName,
       bucket: this.bucket,
       encryptionKey: this.key,
-      sendToCloudWatchLogs: true,
-      cloudWatchLogGroup: this.logGroup,
+      sendToCloudWatchLogs: false,
       isMultiRegionTrail: props.isMultiRegionTrail ?? true,
       includeGlobalServiceEvents: true,
       enableFileValidation: true,
     });
     const cfnTrail = this.trail.node.defaultChild as cloudtrail.CfnTrail;
+    // CloudWatch Logs delivery wired here, with a customer-managed policy instead of an inline one.
+    const logsRole = new iam.Role(this, 'LogsRole', {
+      description: `CloudTrail delivery of ${this.trailName} to CloudWatch Logs`,
+      assumedBy: new iam.ServicePrincipal('cloudtrail.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceArn': trailArn } },
+      }),
+    });
+    const logsPolicy = new iam.ManagedPolicy(this, 'LogsPolicy', {
+      description: `Lets CloudTrail write ${this.trailName} into its log group`,
+      roles: [logsRole],
+      statements: [new iam.PolicyStatement({
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        resources: [this.logGroup.logGroupArn],
+      })],
+    });
+    cfnTrail.cloudWatchLogsLogGroupArn = this.logGroup.logGroupArn;
+    cfnTrail.cloudWatchLogsRoleArn = logsRole.roleArn;
+    cfnTrail.node.addDependency(logsPolicy);
     // Advanced selectors: management events, plus S3 data events of every joined bucket in one selector.
     cfnTrail.advancedEventSelectors = Lazy.any({
       produce: () => [

@@ -37,7 +37,7 @@ export function nagFindings(scope: IConstruct): Finding[] {
     const report = pack.validateScope(scope);
     for (const v of report.violations) {
       for (const r of v.violatingResources) {
-        findings.push({ checker: pack.readPackName, rule: v.ruleName, resource: `${r.templatePath ? path.basename(r.templatePath) + ':' : ''}${r.resourceLogicalId}`, message: v.description });
+        findings.push({ checker: pack.readPackName, rule: v.ruleName, resource: (r as any).constructPath ?? `${r.templatePath ? path.basename(r.templatePath) + ':' : ''}${r.resourceLogicalId}`, message: v.description });
       }
     }
   }
