@@ -1,4 +1,44 @@
-import { S3Client } from '@aws-sdk/client-s3';
-export type Probe = { s3: S3Client; n: bigint };
-export function probe(): string { return 'ok'; }
+/**
+ * `cdk-s3-encryption/client`: client-side encryption for Amazon S3 in the Amazon S3 Encryption Client
+ * format (V3 key-committing by default, V2 on request; reads V3, V2 and, when enabled, legacy V1).
+ *
+ * Exported names:
+ *   S3EncryptionClient                    putObject, putObjectStream (alias uploadLarge), getObject, deleteObject
+ *   S3EncryptionClientProps, CommitmentPolicy, LargeObjectMode, EncryptionContext, PlaintextBody,
+ *   PutObjectInput, PutObjectStreamInput, PutObjectStreamOutput, GetObjectInput, GetObjectOutput, DecryptedBody
+ *   DataKeyCache, DataKeyCacheOptions, DataKeyCacheStats, CachedDataKey
+ *   S3EncryptionClientError and its subclasses: WrongKeyError, EncryptionContextMismatchError,
+ *   TamperedObjectError, KeyCommitmentMismatchError (a TamperedObjectError), UnknownFormatError,
+ *   LegacyFormatRefusedError, CommitmentPolicyError, InvalidRequestError
+ *
+ * Not part of the jsii API: this subpath is plain TypeScript for Node.js. Install your own
+ * @aws-sdk/client-s3 and @aws-sdk/client-kms (v3).
+ */
+export { S3EncryptionClient } from './client';
+export type {
+  S3EncryptionClientProps,
+  CommitmentPolicy,
+  LargeObjectMode,
+  EncryptionContext,
+  PlaintextBody,
+  PutObjectInput,
+  PutObjectStreamInput,
+  PutObjectStreamOutput,
+  GetObjectInput,
+  GetObjectOutput,
+} from './client';
+export type { DecryptedBody } from './body';
+export { DataKeyCache } from './cache';
+export type { DataKeyCacheOptions, DataKeyCacheStats, CachedDataKey } from './cache';
+export {
+  S3EncryptionClientError,
+  WrongKeyError,
+  EncryptionContextMismatchError,
+  TamperedObjectError,
+  KeyCommitmentMismatchError,
+  UnknownFormatError,
+  LegacyFormatRefusedError,
+  CommitmentPolicyError,
+  InvalidRequestError,
+} from './errors';
 export * from './sse-c';

@@ -1,0 +1,240 @@
+/**
+ * Decryption pipelines for object bodies. The authenticated ones release no plaintext before the
+ * GCM tag has verified:
+ *  - buffered: small objects are decrypted in memory, released after final() succeeds;
+ *  - spooled: large objects are verified in a first pass while the ciphertext is written to a private
+ *    temporary file, then decrypted from that file (AES-CTR on the verified GCM ciphertext) in a
+ *    second pass. Plaintext never touches the disk and memory stays constant.
+ * The unauthenticated pipeline streams plaintext directly and fails at the end; callers must opt in.
+ */
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Readable, Transform } from 'node:stream';
+import { S3EncryptionClientError, TamperedObjectError } from './errors';
+import { TAG_LENGTH } from './format';
+import { GcmParams, cbcDecryptor, gcmAsCtrDecryptor, gcmDecryptor } from './crypto';
+
+/** A decrypted body: a Node Readable with the AWS SDK's convenience readers. */
+export type DecryptedBody = Readable & {
+  transformToByteArray(): Promise<Uint8Array>;
+  transformToString(encoding?: BufferEncoding): Promise<string>;
+};
+
+/** Anything the AWS SDK may return as a body. */
+export type CiphertextSource = AsyncIterable<Uint8Array> | { transformToByteArray(): Promise<Uint8Array> };
+
+export function withReaders(r: Readable): DecryptedBody {
+  const body = r as DecryptedBody;
+  body.transformToByteArray = async () => {
+    const chunks: Buffer[] = [];
+    for await (const c of r) chunks.push(Buffer.isBuffer(c) ? c : Buffer.from(c));
+    return new Uint8Array(Buffer.concat(chunks));
+  };
+  body.transformToString = async (encoding: BufferEncoding = 'utf8') => Buffer.from(await body.transformToByteArray()).toString(encoding);
+  return body;
+}
+
+export async function* iterate(source: CiphertextSource | undefined): AsyncGenerator<Buffer> {
+  if (source === undefined || source === null) return;
+  if (Symbol.asyncIterator in (source as object)) {
+    for await (const c of source as AsyncIterable<Uint8Array | string>) {
+      yield Buffer.isBuffer(c) ? c : typeof c === 'string' ? Buffer.from(c) : Buffer.from(c.buffer, c.byteOffset, c.byteLength);
+    }
+    return;
+  }
+  const all = await (source as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray();
+  yield Buffer.from(all.buffer, all.byteOffset, all.byteLength);
+}
+
+export function destroySource(source: unknown): void {
+  const s = source as { destroy?: () => void } | undefined;
+  try { s?.destroy?.(); } catch { /* best effort */ }
+}
+
+export function tamperedTag(cause?: unknown): TamperedObjectError {
+  return new TamperedObjectError(
+    'The object failed authentication (AES-GCM tag mismatch): its body, tag or metadata was changed after it was written. ' +
+    'No plaintext was released. Restore the object from a trusted copy.', { cause });
+}
+
+/** Separates the trailing 16-byte GCM tag from a ciphertext stream without copying large chunks. */
+class TagSplitter {
+  private tail: Buffer = Buffer.alloc(0);
+  /** Returns the bytes that are certainly ciphertext (not part of the tag). */
+  push(chunk: Buffer): Buffer[] {
+    if (chunk.length >= TAG_LENGTH) {
+      const out = this.tail.length ? [this.tail, chunk.subarray(0, chunk.length - TAG_LENGTH)] : [chunk.subarray(0, chunk.length - TAG_LENGTH)];
+      this.tail = Buffer.from(chunk.subarray(chunk.length - TAG_LENGTH));
+      return out;
+    }
+    const joined = Buffer.concat([this.tail, chunk]);
+    const cut = Math.max(0, joined.length - TAG_LENGTH);
+    this.tail = joined.subarray(cut);
+    return cut > 0 ? [joined.subarray(0, cut)] : [];
+  }
+  tag(): Buffer {
+    if (this.tail.length !== TAG_LENGTH) {
+      throw new TamperedObjectError(`The object is ${this.tail.length} bytes long, shorter than its 16-byte authentication tag: it was truncated. Restore it from a trusted copy.`);
+    }
+    return this.tail;
+  }
+}
+
+/** Decrypts in memory; returns the plaintext only after the tag verified. */
+export async function decryptGcmBuffered(source: CiphertextSource | undefined, p: GcmParams, limit: number): Promise<Buffer> {
+  const d = gcmDecryptor(p);
+  const split = new TagSplitter();
+  const out: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of iterate(source)) {
+    size += chunk.length;
+    if (size > limit + TAG_LENGTH) {
+      destroySource(source);
+      throw new S3EncryptionClientError(`The object is larger than the announced length or the buffer limit (${limit} bytes); no plaintext was released. Raise maxBufferBytes or use spooled decryption.`);
+    }
+    for (const part of split.push(chunk)) out.push(d.update(part));
+  }
+  d.setAuthTag(split.tag());
+  try {
+    out.push(d.final());
+  } catch (e) {
+    // Wipe what was decrypted so unauthenticated bytes do not linger in memory.
+    for (const b of out) b.fill(0);
+    throw tamperedTag(e);
+  }
+  return out.length === 1 ? out[0] : Buffer.concat(out);
+}
+
+const live = new Set<string>();
+let exitHook = false;
+function track(dir: string): void {
+  live.add(dir);
+  if (!exitHook) {
+    exitHook = true;
+    process.once('exit', () => { for (const d of live) { try { fs.rmSync(d, { recursive: true, force: true }); } catch { /* ignore */ } } });
+  }
+}
+
+const SPOOL_WRITE_BATCH = 4 * 1024 * 1024;
+
+/**
+ * First pass: write the ciphertext to a private temporary file and verify the GCM tag on the way.
+ * Second pass (returned stream): decrypt the verified ciphertext from the file.
+ */
+export async function decryptGcmSpooled(source: CiphertextSource | undefined, p: GcmParams, tempDir?: string): Promise<DecryptedBody> {
+  const dir = await fs.promises.mkdtemp(path.join(tempDir ?? os.tmpdir(), 's3ec-'));
+  track(dir);
+  const file = path.join(dir, 'ciphertext');
+  let fh: fs.promises.FileHandle | undefined;
+  const cleanupDir = () => { live.delete(dir); return fs.promises.rm(dir, { recursive: true, force: true }).catch(() => undefined); };
+  try {
+    fh = await fs.promises.open(file, 'wx', 0o600);
+    const d = gcmDecryptor(p);
+    const split = new TagSplitter();
+    let batch: Buffer[] = [];
+    let batchLen = 0;
+    let ctLen = 0;
+    for await (const chunk of iterate(source)) {
+      for (const part of split.push(chunk)) {
+        d.update(part); // output discarded: this pass only verifies
+        batch.push(part);
+        batchLen += part.length;
+        ctLen += part.length;
+      }
+      if (batchLen >= SPOOL_WRITE_BATCH) {
+        await writeAll(fh, batch);
+        batch = []; batchLen = 0;
+      }
+    }
+    if (batchLen) await writeAll(fh, batch);
+    d.setAuthTag(split.tag());
+    try { d.final(); } catch (e) { throw tamperedTag(e); }
+
+    // The file is unlinked as soon as it is open for reading, so nothing outlives the stream.
+    const handle = fh;
+    fh = undefined;
+    const ctr = gcmAsCtrDecryptor(p);
+    let input: Readable;
+    if (ctLen === 0) {
+      await handle.close();
+      input = Readable.from([]);
+    } else {
+      input = handle.createReadStream({ start: 0, end: ctLen - 1, highWaterMark: 1024 * 1024, autoClose: true });
+    }
+    await cleanupDir();
+    const out = input.pipe(ctr);
+    input.on('error', (e) => out.destroy(e));
+    out.on('close', () => { input.destroy(); });
+    return withReaders(out);
+  } catch (e) {
+    destroySource(source);
+    await fh?.close().catch(() => undefined);
+    await cleanupDir();
+    throw e;
+  }
+}
+
+async function writeAll(fh: fs.promises.FileHandle, bufs: Buffer[]): Promise<void> {
+  let { bytesWritten } = await fh.writev(bufs);
+  const total = bufs.reduce((n, b) => n + b.length, 0);
+  // writev may be partial; finish the rest.
+  while (bytesWritten < total) {
+    const rest = Buffer.concat(bufs).subarray(bytesWritten);
+    bytesWritten += (await fh.write(rest)).bytesWritten;
+  }
+}
+
+/** Streams plaintext as it is decrypted; the stream errors at the end if the tag fails. Opt-in only. */
+export function decryptGcmUnauthenticated(source: CiphertextSource | undefined, p: GcmParams): DecryptedBody {
+  const d = gcmDecryptor(p);
+  const split = new TagSplitter();
+  const t = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      try {
+        for (const part of split.push(chunk)) { const o = d.update(part); if (o.length) this.push(o); }
+        cb();
+      } catch (e) { cb(e as Error); }
+    },
+    flush(cb) {
+      try {
+        d.setAuthTag(split.tag());
+        const o = d.final();
+        if (o.length) this.push(o);
+        cb();
+      } catch (e) {
+        cb(e instanceof S3EncryptionClientError ? e : tamperedTag(e));
+      }
+    },
+  });
+  return pipeFrom(source, t);
+}
+
+/** Legacy AES-CBC: no authentication exists, so plaintext streams; a padding error fails the stream. */
+export function decryptCbc(source: CiphertextSource | undefined, key: Buffer, iv: Buffer): DecryptedBody {
+  const d = cbcDecryptor(key, iv);
+  const t = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      try { const o = d.update(chunk); if (o.length) this.push(o); cb(); } catch (e) { cb(e as Error); }
+    },
+    flush(cb) {
+      try { const o = d.final(); if (o.length) this.push(o); cb(); } catch (e) {
+        cb(new TamperedObjectError('The legacy AES-CBC object has invalid padding: it was changed, truncated, or decrypted with the wrong key.', { cause: e }));
+      }
+    },
+  });
+  return pipeFrom(source, t);
+}
+
+function pipeFrom(source: CiphertextSource | undefined, t: Transform): DecryptedBody {
+  const input = Readable.from(iterate(source), { objectMode: false });
+  input.on('error', (e) => t.destroy(e));
+  t.on('close', () => { input.destroy(); destroySource(source); });
+  input.pipe(t);
+  return withReaders(t);
+}
+
+/** Random bytes source; replaceable in tests to get deterministic output. */
+export type RandomSource = (n: number) => Buffer;
+export const defaultRandom: RandomSource = (n) => crypto.randomBytes(n);
