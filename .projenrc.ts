@@ -104,7 +104,7 @@ project.addTask('compliance', {
   description: 'Synthesize the examples/ app with every compliance check and print the summary',
   steps: [
     { spawn: 'setup-tools' },
-    { exec: 'ts-node --project tsconfig.dev.json examples/compliance.ts', receiveArgs: true },
+    { exec: 'ts-node --project test/tsconfig.json examples/compliance.ts', receiveArgs: true },
   ],
 });
 

@@ -1,0 +1,89 @@
+/**
+ * Synthesizes the examples/ app and runs every compliance checker on it. Shared by the main job
+ * (examples/compliance.ts) and the test suite.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { App, Stack } from 'aws-cdk-lib';
+import { buildExampleApp } from './app';
+import { HandWrittenBaselineStack } from './baseline';
+import {
+  cfnLintFindings, checkovFindings, controlTowerFindings, Finding, NAG_PACK_NAMES, nagFindings,
+} from '../test/support/compliance';
+
+export const CHECKERS = [...NAG_PACK_NAMES, 'ControlTower', 'cfn-lint', 'checkov'];
+
+/**
+ * Findings a stack is allowed to keep because only its owner can decide them, each with its fix.
+ * Any other finding fails the job.
+ */
+export const USER_DECISIONS: Record<string, { rule: RegExp; why: string }[]> = {
+  DefaultBucket: [{ rule: /S3BucketReplicationEnabled$/, why: 'a replica needs a destination bucket in another Region: set `replication`' }],
+  AuditedBucket: [{ rule: /S3BucketReplicationEnabled$/, why: 'a replica needs a destination bucket in another Region: set `replication`' }],
+  SseCBucket: [{ rule: /S3BucketReplicationEnabled$/, why: 'a replica needs a destination bucket in another Region: set `replication`' }],
+  ReplicaDestination: [{ rule: /S3BucketReplicationEnabled$/, why: 'these buckets are the replicas; replicating a replica again is a choice' }],
+  ReplicatedBucket: [],
+};
+
+export interface StackResult {
+  readonly stack: string;
+  readonly template: string;
+  readonly counts: Record<string, number>;
+  readonly findings: Finding[];
+  readonly unexpected: Finding[];
+  readonly baseline: boolean;
+}
+
+export interface ComplianceReport {
+  readonly stacks: StackResult[];
+  readonly seconds: number;
+}
+
+export interface RunOptions {
+  /** Where the cloud assembly goes. */
+  readonly outdir: string;
+  /** Run cfn-lint and checkov too (needs .tools/checkers). */
+  readonly python?: boolean;
+  /** Also measure the hand-written aws-cdk-lib baseline. */
+  readonly baseline?: boolean;
+  /** Progress lines go here. */
+  readonly log?: (line: string) => void;
+}
+
+export function runCompliance(options: RunOptions): ComplianceReport {
+  const start = Date.now();
+  const log = options.log ?? (() => undefined);
+  fs.rmSync(options.outdir, { recursive: true, force: true });
+  const app = new App({ outdir: options.outdir });
+  const stacks: { stack: Stack; baseline: boolean }[] = buildExampleApp(app).map((stack) => ({ stack, baseline: false }));
+  if (options.baseline) {
+    stacks.push({ stack: new HandWrittenBaselineStack(app, 'HandWrittenBaseline', { env: { account: '123456789012', region: 'us-east-1' } }), baseline: true });
+  }
+  log(`synthesizing ${stacks.length} stacks into ${options.outdir}`);
+  const assembly = app.synth();
+  const results: StackResult[] = [];
+  for (const { stack, baseline } of stacks) {
+    const template = path.join(assembly.directory, assembly.getStackByName(stack.stackName).templateFile);
+    log(`checking ${stack.stackName}: cdk-nag (4 packs), Control Tower${options.python ? ', cfn-lint, checkov' : ''}`);
+    const findings = [...nagFindings(stack), ...controlTowerFindings([template])];
+    if (options.python) findings.push(...cfnLintFindings([template]), ...checkovFindings([template]));
+    const allowed = USER_DECISIONS[stack.stackName] ?? [];
+    const unexpected = baseline ? [] : findings.filter((f) => !allowed.some((a) => a.rule.test(f.rule)));
+    const counts: Record<string, number> = Object.fromEntries(CHECKERS.map((c) => [c, 0]));
+    for (const f of findings) counts[f.checker] += 1;
+    results.push({ stack: stack.stackName, template, counts, findings, unexpected, baseline });
+  }
+  return { stacks: results, seconds: (Date.now() - start) / 1000 };
+}
+
+/** A plain-text table of the counts per stack and checker. */
+export function renderTable(report: ComplianceReport, checkers: string[]): string {
+  const header = ['stack', ...checkers, 'total', 'unexpected'];
+  const rows = report.stacks.map((s) => {
+    const total = checkers.reduce((n, c) => n + s.counts[c], 0);
+    return [s.baseline ? `${s.stack} (baseline)` : s.stack, ...checkers.map((c) => String(s.counts[c])), String(total), s.baseline ? '-' : String(s.unexpected.length)];
+  });
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
