@@ -1,0 +1,170 @@
+/**
+ * Object-format interop with the Amazon S3 Encryption Client for Java 4.x, both directions,
+ * through moto (S3 and KMS on one local endpoint).
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
+import { CreateBucketCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { EncryptionContextMismatchError, S3EncryptionClient } from '../../src/client';
+import { javaS3ec, runJavaS3ec } from '../support/java-client';
+import { MotoServer, startMotoServer } from '../support/moto-server';
+
+const BUCKET = 'interop-java';
+const MIB = 1024 * 1024;
+let moto: MotoServer;
+let s3: S3Client;
+let kms: KMSClient;
+let kmsKeyId: string;
+let ours: S3EncryptionClient;
+let oursV2: S3EncryptionClient;
+let dir: string;
+
+beforeAll(async () => {
+  moto = await startMotoServer();
+  const common = { endpoint: moto.endpoint, region: moto.region, credentials: moto.credentials };
+  s3 = new S3Client({ ...common, forcePathStyle: true });
+  kms = new KMSClient(common);
+  await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
+  kmsKeyId = (await kms.send(new CreateKeyCommand({ Description: 'interop' }))).KeyMetadata!.Arn!;
+  ours = new S3EncryptionClient({ s3, kms, kmsKeyId });
+  oursV2 = new S3EncryptionClient({ s3, kms, kmsKeyId, formatVersion: 'v2' });
+  dir = mkdtempSync(path.join(os.tmpdir(), 'interop-java-'));
+});
+
+afterAll(async () => {
+  s3?.destroy();
+  kms?.destroy();
+  await moto?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+function java() {
+  return { endpoint: moto.endpoint, kmsKeyId };
+}
+
+function file(name: string, bytes?: Buffer): string {
+  const p = path.join(dir, name);
+  if (bytes) writeFileSync(p, bytes);
+  return p;
+}
+
+async function bodyBytes(body: unknown): Promise<Buffer> {
+  if (Buffer.isBuffer(body) || body instanceof Uint8Array) return Buffer.from(body);
+  const b = body as { transformToByteArray?: () => Promise<Uint8Array> } & AsyncIterable<Uint8Array>;
+  if (typeof b.transformToByteArray === 'function') return Buffer.from(await b.transformToByteArray());
+  const chunks: Buffer[] = [];
+  for await (const c of b) chunks.push(Buffer.from(c));
+  return Buffer.concat(chunks);
+}
+
+async function rawMetadata(key: string): Promise<Record<string, string>> {
+  return (await s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: key }))).Metadata ?? {};
+}
+
+describe('Java writes, this client reads', () => {
+  test('V3 (Java 4.x default: key-committing) with an encryption context, 5 MiB + 1 byte', async () => {
+    const plain = randomBytes(5 * MIB + 1);
+    const context = { tenant: 'acme', purpose: 'interop' };
+    await javaS3ec('put', BUCKET, 'java-v3.bin', file('java-v3.in', plain), { ...java(), context, format: 'v3' });
+
+    // The format on the wire, as the Java client wrote it.
+    const m = await rawMetadata('java-v3.bin');
+    expect(Object.keys(m).sort()).toEqual(['x-amz-3', 'x-amz-c', 'x-amz-d', 'x-amz-i', 'x-amz-t', 'x-amz-w']);
+    expect(m['x-amz-c']).toBe('115');
+    expect(m['x-amz-w']).toBe('12');
+    expect(Buffer.from(m['x-amz-d'], 'base64')).toHaveLength(28);
+    expect(Buffer.from(m['x-amz-i'], 'base64')).toHaveLength(28);
+    expect(JSON.parse(m['x-amz-t'])).toEqual({ 'aws:x-amz-cek-alg': '115', ...context });
+
+    const out = await ours.getObject({ Bucket: BUCKET, Key: 'java-v3.bin', encryptionContext: context });
+    expect(out.formatVersion).toBe('v3');
+    expect(out.encryptionContext).toEqual(context);
+    expect((await bodyBytes(out.Body)).equals(plain)).toBe(true);
+  });
+
+  test('V3 with the wrong encryption context is refused by this client', async () => {
+    await expect(ours.getObject({ Bucket: BUCKET, Key: 'java-v3.bin', encryptionContext: { tenant: 'other', purpose: 'interop' } }))
+      .rejects.toBeInstanceOf(EncryptionContextMismatchError);
+  });
+
+  test('V2 (non-committing, what Java 3.x and the other languages write), no context', async () => {
+    const plain = randomBytes(MIB + 15);
+    await javaS3ec('put', BUCKET, 'java-v2.bin', file('java-v2.in', plain), { ...java(), format: 'v2' });
+    const m = await rawMetadata('java-v2.bin');
+    expect(m).toMatchObject({ 'x-amz-cek-alg': 'AES/GCM/NoPadding', 'x-amz-wrap-alg': 'kms+context', 'x-amz-tag-len': '128' });
+    expect(Buffer.from(m['x-amz-iv'], 'base64')).toHaveLength(12);
+    expect(JSON.parse(m['x-amz-matdesc'])).toEqual({ 'aws:x-amz-cek-alg': 'AES/GCM/NoPadding' });
+    const out = await ours.getObject({ Bucket: BUCKET, Key: 'java-v2.bin' });
+    expect(out.formatVersion).toBe('v2');
+    expect((await bodyBytes(out.Body)).equals(plain)).toBe(true);
+  });
+
+  test('V2 with an encryption context', async () => {
+    const plain = randomBytes(70_000);
+    const context = { department: 'finance' };
+    await javaS3ec('put', BUCKET, 'java-v2-ctx.bin', file('java-v2-ctx.in', plain), { ...java(), context, format: 'v2' });
+    const out = await ours.getObject({ Bucket: BUCKET, Key: 'java-v2-ctx.bin', encryptionContext: context });
+    expect((await bodyBytes(out.Body)).equals(plain)).toBe(true);
+  });
+
+  test('an empty object', async () => {
+    await javaS3ec('put', BUCKET, 'java-empty.bin', file('java-empty.in', Buffer.alloc(0)), java());
+    const out = await ours.getObject({ Bucket: BUCKET, Key: 'java-empty.bin' });
+    expect(await bodyBytes(out.Body)).toHaveLength(0);
+  });
+});
+
+describe('this client writes, Java reads', () => {
+  test('V3 with an encryption context, 6 MiB + 3 bytes; Java reads it even when it requires key commitment', async () => {
+    const plain = randomBytes(6 * MIB + 3);
+    const context = { tenant: 'acme', 'unicode-key': 'd\u00e9j\u00e0 vu' };
+    await ours.putObject({ Bucket: BUCKET, Key: 'ours-v3.bin', Body: plain, encryptionContext: context });
+    expect((await rawMetadata('ours-v3.bin'))['x-amz-c']).toBe('115');
+    await javaS3ec('get', BUCKET, 'ours-v3.bin', file('ours-v3.out'), { ...java(), context, requireCommitment: true });
+    expect(readFileSync(file('ours-v3.out')).equals(plain)).toBe(true);
+  });
+
+  test('Java refuses our V3 object with the wrong encryption context', async () => {
+    const run = await runJavaS3ec('get', BUCKET, 'ours-v3.bin', file('ours-v3-wrong.out'), { ...java(), context: { tenant: 'other' } });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/encryption context/i);
+  });
+
+  test('V2 with an encryption context; Java reads it, and refuses it when commitment is required', async () => {
+    const plain = randomBytes(2 * MIB + 5);
+    const context = { tenant: 'acme' };
+    await oursV2.putObject({ Bucket: BUCKET, Key: 'ours-v2.bin', Body: plain, encryptionContext: context });
+    expect((await rawMetadata('ours-v2.bin'))['x-amz-key-v2']).toBeDefined();
+    await javaS3ec('get', BUCKET, 'ours-v2.bin', file('ours-v2.out'), { ...java(), context });
+    expect(readFileSync(file('ours-v2.out')).equals(plain)).toBe(true);
+    // Proves the object really is the non-committing V2 format, not V3 under another name.
+    const strict = await runJavaS3ec('get', BUCKET, 'ours-v2.bin', file('ours-v2-strict.out'), { ...java(), context, requireCommitment: true });
+    expect(strict.code).toBe(1);
+    expect(strict.stderr).toMatch(/commit/i);
+  });
+
+  test('a multipart upload (putObjectStream) in V3 reads back in Java', async () => {
+    const plain = randomBytes(17 * MIB + 9);
+    await ours.putObjectStream({ Bucket: BUCKET, Key: 'ours-multipart.bin', Body: plain, partSize: 5 * MIB });
+    await javaS3ec('get', BUCKET, 'ours-multipart.bin', file('ours-multipart.out'), java());
+    expect(readFileSync(file('ours-multipart.out')).equals(plain)).toBe(true);
+  });
+
+  test('an empty object', async () => {
+    await ours.putObject({ Bucket: BUCKET, Key: 'ours-empty.bin', Body: Buffer.alloc(0) });
+    await javaS3ec('get', BUCKET, 'ours-empty.bin', file('ours-empty.out'), java());
+    expect(readFileSync(file('ours-empty.out'))).toHaveLength(0);
+  });
+});
+
+describe('the harness itself', () => {
+  test('Java writes and reads its own V3 object through moto', async () => {
+    const plain = randomBytes(300_000);
+    await javaS3ec('put', BUCKET, 'java-self.bin', file('java-self.in', plain), { ...java(), context: { a: 'b' } });
+    await javaS3ec('get', BUCKET, 'java-self.bin', file('java-self.out'), { ...java(), context: { a: 'b' } });
+    expect(readFileSync(file('java-self.out')).equals(plain)).toBe(true);
+  });
+});
