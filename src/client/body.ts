@@ -130,7 +130,7 @@ export async function decryptGcmSpooled(source: CiphertextSource | undefined, p:
   let fh: fs.promises.FileHandle | undefined;
   const cleanupDir = () => { live.delete(dir); return fs.promises.rm(dir, { recursive: true, force: true }).catch(() => undefined); };
   try {
-    fh = await fs.promises.open(file, 'wx', 0o600);
+    fh = await fs.promises.open(file, 'wx+', 0o600);
     const d = gcmDecryptor(p);
     const split = new TagSplitter();
     let batch: Buffer[] = [];

@@ -93,8 +93,6 @@ const STRICT_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]
 export interface RekeyObjectOptions {
   readonly Bucket: string;
   readonly Key: string;
-  /** Re-key this version; later versions are left alone. @default the current version */
-  readonly VersionId?: string;
   /** The key the object is re-encrypted with. */
   readonly newKey: SseCustomerKey;
   /**
@@ -264,7 +262,8 @@ export class SseCustomerKey {
    * content type, standard headers, storage class and tags. CopyObject up to the threshold; above it,
    * a multipart copy with UploadPartCopy (aborted on failure, so the object stays under the old key).
    * The copy is conditional on the source ETag, so a concurrent overwrite makes it fail rather than
-   * re-key the wrong bytes.
+   * re-key the wrong bytes. On a versioned bucket the re-keyed object is a new current version and
+   * older versions stay under the old key until they expire or are deleted.
    */
   public async rekeyObject(s3: S3Client, options: RekeyObjectOptions): Promise<RekeyObjectResult> {
     const threshold = options.multipartThresholdBytes ?? COPY_OBJECT_MAX_BYTES;
@@ -286,9 +285,11 @@ export class SseCustomerKey {
     const sendOptions = { abortSignal: options.abortSignal };
     const { Bucket, Key } = options;
     // HEAD with the old key both proves the key and reads what the copy must keep.
-    const head = await s3.send(new HeadObjectCommand({ Bucket, Key, VersionId: options.VersionId, ...this.requestParams() }), sendOptions);
+    const head = await s3.send(new HeadObjectCommand({ Bucket, Key, ...this.requestParams() }), sendOptions);
     const size = head.ContentLength ?? 0;
-    const copySource = copySourceOf(Bucket, Key, options.VersionId ?? head.VersionId);
+    // The source is the current version, guarded by its ETag: pinning the version id instead would let
+    // a concurrent write be overwritten by the older content it replaced.
+    const copySource = copySourceOf(Bucket, Key);
 
     if (size <= threshold) {
       const out: CopyObjectCommandOutput = await s3.send(new CopyObjectCommand({
@@ -306,7 +307,7 @@ export class SseCustomerKey {
 
     // S3 allows at most 10,000 parts, so very large objects need bigger parts than asked for.
     const partSize = Math.max(requestedPartSize, Math.ceil(size / MAX_PARTS));
-    const tagging = await s3.send(new GetObjectTaggingCommand({ Bucket, Key, VersionId: options.VersionId ?? head.VersionId }), sendOptions);
+    const tagging = await s3.send(new GetObjectTaggingCommand({ Bucket, Key, VersionId: head.VersionId }), sendOptions);
     const created = await s3.send(new CreateMultipartUploadCommand({
       Bucket, Key,
       ContentType: head.ContentType,
@@ -376,10 +377,9 @@ export class SseCustomerKey {
 
 const GUARDED = new WeakSet<S3Client>();
 
-function copySourceOf(bucket: string, key: string, versionId: string | undefined): string {
+function copySourceOf(bucket: string, key: string): string {
   // S3 wants the source URL-encoded; slashes may stay, which keeps the value readable.
-  const path = `${bucket}/${key.split('/').map(encodeURIComponent).join('/')}`;
-  return versionId && versionId !== 'null' ? `${path}?versionId=${encodeURIComponent(versionId)}` : path;
+  return `${bucket}/${key.split('/').map(encodeURIComponent).join('/')}`;
 }
 
 function originOf(url: string): string {
