@@ -161,6 +161,41 @@ describe('re-keying', () => {
     expect((await readWith(key, 'rekey-wrong.bin')).equals(body)).toBe(true);
   });
 
+  test.each([
+    ['CopyObject', undefined],
+    ['UploadPartCopy', 0],
+  ])('a write that lands between the HEAD and the %s makes the re-key fail instead of reverting it', async (_path, threshold) => {
+    const key = SseCustomerKey.generate();
+    const objectKey = `rekey-race-${threshold ?? 'copy'}.bin`;
+    const first = randomBytes(6 * 1024 * 1024);
+    const second = randomBytes(6 * 1024 * 1024);
+    await key.putObject(s3, { Bucket: BUCKET, Key: objectKey, Body: first });
+    const origSend = s3.send.bind(s3) as (c: unknown, o?: unknown) => Promise<unknown>;
+    let raced = false;
+    const spy = jest.spyOn(s3, 'send').mockImplementation((async (cmd: { constructor: { name: string } }, opts?: unknown) => {
+      const out = await origSend(cmd, opts);
+      // Another writer replaces the object right after the re-key read its ETag.
+      if (cmd.constructor.name === 'HeadObjectCommand' && !raced) {
+        raced = true;
+        await origSend(new PutObjectCommand({ Bucket: BUCKET, Key: objectKey, Body: second, ...key.requestParams() }));
+      }
+      return out;
+    }) as unknown as typeof s3.send);
+    let err: S3ServiceException;
+    try {
+      err = await s3Error(key.rekeyObject(s3, {
+        Bucket: BUCKET, Key: objectKey, newKey: SseCustomerKey.generate(), multipartThresholdBytes: threshold, partSizeBytes: 5 * 1024 * 1024,
+      }));
+    } finally {
+      spy.mockRestore();
+    }
+    expect(raced).toBe(true);
+    expect(err.$metadata.httpStatusCode).toBe(412);
+    expect((await readWith(key, objectKey)).equals(second)).toBe(true);
+    const uploads = await s3.send(new ListMultipartUploadsCommand({ Bucket: BUCKET, Prefix: objectKey }));
+    expect(uploads.Uploads ?? []).toHaveLength(0);
+  });
+
   test('a failed multipart re-key aborts its upload and leaves the object under the old key', async () => {
     const key = SseCustomerKey.generate();
     const body = randomBytes(6 * 1024 * 1024);
