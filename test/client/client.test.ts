@@ -1,0 +1,220 @@
+/**
+ * Behaviour of the client against in-process S3 and KMS stand-ins: streaming and multipart,
+ * spooled verification, the data-key cache, wrong keys, and input validation.
+ */
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Readable } from 'node:stream';
+import {
+  CommitmentPolicyError, DataKeyCache, InvalidRequestError, S3EncryptionClient, TamperedObjectError, WrongKeyError,
+} from '../../src/client';
+import { FakeKms, FakeS3, readAll } from './fakes';
+
+const MIB = 1024 * 1024;
+const B = 'bucket';
+
+function chunked(data: Buffer, size: number): Readable {
+  function* gen() { for (let i = 0; i < data.length; i += size) yield data.subarray(i, i + size); }
+  return Readable.from(gen());
+}
+
+function make(extra: Record<string, unknown> = {}, s3 = new FakeS3(), kms = new FakeKms(['key-1', 'key-2'])) {
+  const client = new S3EncryptionClient({ s3: s3.asClient(), kms: kms.asClient(), kmsKeyId: 'key-1', ...extra });
+  return { s3, kms, client };
+}
+
+describe('streaming writes', () => {
+  test('small stream goes up in one PutObject', async () => {
+    const { s3, client } = make();
+    const data = crypto.randomBytes(100_000);
+    const out = await client.putObjectStream({ Bucket: B, Key: 's', Body: chunked(data, 1000) });
+    expect(out.parts).toBe(0);
+    expect(s3.calls).toEqual(['PutObjectCommand']);
+    expect((await readAll((await client.getObject({ Bucket: B, Key: 's' })).Body)).equals(data)).toBe(true);
+  });
+
+  test('large stream is a multipart upload whose last part ends with the tag', async () => {
+    const { s3, client } = make();
+    const data = crypto.randomBytes(12 * MIB + 5);
+    const out = await client.putObjectStream({ Bucket: B, Key: 'm', Body: chunked(data, 100_003), partSize: 5 * MIB, concurrency: 2 });
+    expect(out.parts).toBe(3);
+    expect(s3.calls.filter((c) => c === 'UploadPartCommand').length).toBe(3);
+    expect(s3.objects.get(`${B}/m`)!.body.length).toBe(data.length + 16);
+    const got = await client.getObject({ Bucket: B, Key: 'm' });
+    expect(got.ContentLength).toBe(data.length);
+    expect((await readAll(got.Body)).equals(data)).toBe(true);
+  });
+
+  test('putObject with a Readable uses the streaming path; uploadLarge is the same', async () => {
+    const { client } = make();
+    const data = crypto.randomBytes(6 * MIB);
+    await client.putObject({ Bucket: B, Key: 'r', Body: chunked(data, 65536), encryptionContext: { a: 'b' } });
+    const r = await client.uploadLarge({ Bucket: B, Key: 'u', Body: chunked(data, 65536), partSize: 5 * MIB });
+    expect(r.parts).toBe(2);
+    for (const key of ['r', 'u']) {
+      const got = await client.getObject({ Bucket: B, Key: key, encryptionContext: key === 'r' ? { a: 'b' } : undefined });
+      expect((await readAll(got.Body)).equals(data)).toBe(true);
+    }
+  });
+
+  test('a failing source aborts the multipart upload', async () => {
+    const { s3, client } = make();
+    async function* broken() { yield crypto.randomBytes(6 * MIB); throw new Error('source broke'); }
+    await expect(client.putObjectStream({ Bucket: B, Key: 'x', Body: broken(), partSize: 5 * MIB })).rejects.toThrow('source broke');
+    expect(s3.calls).toContain('AbortMultipartUploadCommand');
+    expect(s3.openUploads).toBe(0);
+    expect(s3.objects.has(`${B}/x`)).toBe(false);
+  });
+});
+
+describe('large authenticated reads', () => {
+  test('spooled: plaintext only after the whole object verified, temp file removed', async () => {
+    const tempDir = fs.mkdtempSync(path.join(os.tmpdir(), 's3ec-unit-'));
+    const { s3, client } = make({ maxBufferBytes: MIB, tempDir });
+    const data = crypto.randomBytes(20 * MIB + 3);
+    await client.putObject({ Bucket: B, Key: 'big', Body: data });
+    const got = await client.getObject({ Bucket: B, Key: 'big' });
+    expect(got.authenticated).toBe(true);
+    expect(fs.readdirSync(tempDir)).toEqual([]);
+    expect((await readAll(got.Body)).equals(data)).toBe(true);
+    // One flipped byte near the end fails before any plaintext is returned.
+    const o = s3.objects.get(`${B}/big`)!;
+    o.body[o.body.length - 100] ^= 0x80;
+    await expect(client.getObject({ Bucket: B, Key: 'big' })).rejects.toBeInstanceOf(TamperedObjectError);
+    expect(fs.readdirSync(tempDir)).toEqual([]);
+    fs.rmSync(tempDir, { recursive: true, force: true });
+  });
+
+  test("largeObjects 'refuse' asks for an explicit choice", async () => {
+    const { client } = make({ maxBufferBytes: 1024, largeObjects: 'refuse' });
+    await client.putObject({ Bucket: B, Key: 'big', Body: crypto.randomBytes(4096) });
+    await expect(client.getObject({ Bucket: B, Key: 'big' })).rejects.toThrow(/allowUnauthenticatedStreaming/);
+    const ok = await client.getObject({ Bucket: B, Key: 'big', allowUnauthenticatedStreaming: true });
+    expect((await readAll(ok.Body)).length).toBe(4096);
+  });
+});
+
+describe('data-key cache', () => {
+  test('cuts GenerateDataKey and Decrypt calls, bounded by objects', async () => {
+    const kms = new FakeKms(['key-1']);
+    const { client } = make({ cache: { maxObjects: 10 } }, new FakeS3(), kms);
+    for (let i = 0; i < 100; i++) await client.putObject({ Bucket: B, Key: `k${i}`, Body: `object ${i}`, encryptionContext: { t: 'x' } });
+    expect(kms.generateCalls).toBe(10);
+    for (let i = 0; i < 100; i++) {
+      expect(await (await client.getObject({ Bucket: B, Key: `k${i}`, encryptionContext: { t: 'x' } })).Body.transformToString()).toBe(`object ${i}`);
+    }
+    expect(kms.decryptCalls).toBe(10);
+    expect(client.kmsCalls).toBe(20);
+    // A different context never shares a key.
+    await client.putObject({ Bucket: B, Key: 'other', Body: 'o', encryptionContext: { t: 'y' } });
+    expect(kms.generateCalls).toBe(11);
+  });
+
+  test('without a cache every object costs a KMS call', async () => {
+    const kms = new FakeKms(['key-1']);
+    const { client } = make({}, new FakeS3(), kms);
+    for (let i = 0; i < 20; i++) await client.putObject({ Bucket: B, Key: `k${i}`, Body: 'x' });
+    expect(kms.generateCalls).toBe(20);
+  });
+
+  test('bounded by age and bytes', () => {
+    let now = 0;
+    const cache = new DataKeyCache({ maxAgeSeconds: 10, maxBytes: 100, now: () => now });
+    const key = { plaintextKey: Buffer.alloc(32, 1), encryptedKey: Buffer.from('e') };
+    cache.putForEncryption('a', key, 60);
+    expect(cache.takeForEncryption('a', 30)).toBeDefined();
+    expect(cache.takeForEncryption('a', 30)).toBeUndefined(); // 60 + 30 + 30 > 100
+    cache.putForEncryption('b', key, 1);
+    now = 10_001;
+    expect(cache.takeForEncryption('b', 1)).toBeUndefined();
+    cache.putForEncryption('c', key, 1);
+    expect(cache.takeForEncryption('c', undefined)).toBeUndefined(); // unknown length never reuses
+    expect(cache.stats.hits).toBe(1);
+    expect(() => new DataKeyCache({ maxObjects: 0 })).toThrow(RangeError);
+  });
+
+  test('returned keys are copies; clear() wipes entries', () => {
+    const cache = new DataKeyCache();
+    cache.putForDecryption('d', { plaintextKey: Buffer.alloc(32, 9), encryptedKey: Buffer.from('e') }, 1);
+    const got = cache.takeForDecryption('d', 1)!;
+    got.plaintextKey.fill(0);
+    expect(cache.takeForDecryption('d', 1)!.plaintextKey.equals(Buffer.alloc(32, 9))).toBe(true);
+    cache.clear();
+    expect(cache.takeForDecryption('d', 1)).toBeUndefined();
+  });
+});
+
+describe('keys, policies and validation', () => {
+  test('wrong KMS key is a WrongKeyError', async () => {
+    const s3 = new FakeS3();
+    const kms = new FakeKms(['key-1', 'key-2']);
+    const writer = make({}, s3, kms).client;
+    await writer.putObject({ Bucket: B, Key: 'k', Body: 'secret' });
+    const reader = new S3EncryptionClient({ s3: s3.asClient(), kms: kms.asClient(), kmsKeyId: 'key-2' });
+    const err = await reader.getObject({ Bucket: B, Key: 'k' }).catch((e) => e);
+    expect(err).toBeInstanceOf(WrongKeyError);
+    expect(err.message).toMatch(/Configure the client with the KMS key/);
+    const missing = new S3EncryptionClient({ s3: s3.asClient(), kms: kms.asClient(), kmsKeyId: 'nope' });
+    await expect(missing.putObject({ Bucket: B, Key: 'z', Body: 'x' })).rejects.toBeInstanceOf(WrongKeyError);
+  });
+
+  test('aliases work as key ids', async () => {
+    const kms = new FakeKms(['key-1']);
+    kms.addAlias('alias/app', 'key-1');
+    const { client } = make({ kmsKeyId: 'alias/app' }, new FakeS3(), kms);
+    await client.putObject({ Bucket: B, Key: 'k', Body: 'via alias' });
+    expect(await (await client.getObject({ Bucket: B, Key: 'k' })).Body.transformToString()).toBe('via alias');
+  });
+
+  test('REQUIRE_ENCRYPT_REQUIRE_DECRYPT refuses V2 objects; V2 writers need FORBID_ENCRYPT', async () => {
+    const s3 = new FakeS3();
+    const kms = new FakeKms(['key-1']);
+    await make({ formatVersion: 'v2' }, s3, kms).client.putObject({ Bucket: B, Key: 'v2', Body: 'old' });
+    const strict = make({ commitmentPolicy: 'REQUIRE_ENCRYPT_REQUIRE_DECRYPT' }, s3, kms).client;
+    await expect(strict.getObject({ Bucket: B, Key: 'v2' })).rejects.toBeInstanceOf(CommitmentPolicyError);
+    const allow = make({}, s3, kms).client;
+    expect(await (await allow.getObject({ Bucket: B, Key: 'v2' })).Body.transformToString()).toBe('old');
+    expect(() => make({ formatVersion: 'v2', commitmentPolicy: 'REQUIRE_ENCRYPT_ALLOW_DECRYPT' })).toThrow(InvalidRequestError);
+    expect(() => make({ formatVersion: 'v3', commitmentPolicy: 'FORBID_ENCRYPT_ALLOW_DECRYPT' })).toThrow(InvalidRequestError);
+  });
+
+  test('reserved names and unsupported requests are refused with a reason', async () => {
+    const { client } = make();
+    await expect(client.putObject({ Bucket: B, Key: 'k', Body: 'x', encryptionContext: { 'aws:x-amz-cek-alg': 'x' } })).rejects.toBeInstanceOf(InvalidRequestError);
+    await expect(client.putObject({ Bucket: B, Key: 'k', Body: 'x', Metadata: { 'x-amz-key-v2': 'x' } })).rejects.toThrow(/reserved/);
+    await expect(client.getObject({ Bucket: B, Key: 'k', Range: 'bytes=0-1' })).rejects.toBeInstanceOf(InvalidRequestError);
+    expect(() => make({ partSize: 1024 })).toThrow(/5 MiB/);
+  });
+
+  test('user metadata is kept; non-ASCII contexts are stored as ASCII JSON', async () => {
+    const { s3, client } = make();
+    const ec = { city: 'Zürich', emoji: '🔐' };
+    await client.putObject({ Bucket: B, Key: 'k', Body: 'x', Metadata: { owner: 'me' }, encryptionContext: ec });
+    const m = s3.objects.get(`${B}/k`)!.metadata;
+    expect(m.owner).toBe('me');
+    expect(/^[\x20-\x7e]*$/.test(m['x-amz-t'])).toBe(true);
+    const got = await client.getObject({ Bucket: B, Key: 'k', encryptionContext: ec });
+    expect(got.encryptionContext).toEqual(ec);
+    expect(got.Metadata?.owner).toBe('me');
+  });
+
+  test('RFC 2047 encoded metadata from S3 is decoded', async () => {
+    const { s3, client } = make();
+    const ec = { city: 'Zürich' };
+    await client.putObject({ Bucket: B, Key: 'k', Body: 'x', encryptionContext: ec });
+    const m = s3.objects.get(`${B}/k`)!.metadata;
+    const json = JSON.stringify(JSON.parse(m['x-amz-t']));
+    m['x-amz-t'] = `=?UTF-8?B?${Buffer.from(json, 'utf8').toString('base64')}?=`;
+    expect(await (await client.getObject({ Bucket: B, Key: 'k', encryptionContext: ec })).Body.transformToString()).toBe('x');
+  });
+
+  test('deleteObject removes the instruction file too', async () => {
+    const { s3, client } = make({ instructionFile: true });
+    await client.putObject({ Bucket: B, Key: 'k', Body: 'x' });
+    expect(s3.objects.has(`${B}/k.instruction`)).toBe(true);
+    await client.deleteObject({ Bucket: B, Key: 'k' });
+    expect(s3.objects.size).toBe(0);
+  });
+});
