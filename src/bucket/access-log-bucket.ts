@@ -65,6 +65,7 @@ export class AccessLogBucket extends s3.Bucket {
       serverSideEncryptionConfiguration: [{
         serverSideEncryptionByDefault: { sseAlgorithm: 'aws:kms', kmsMasterKeyId: key.keyArn },
         bucketKeyEnabled: true,
+        blockedEncryptionTypes: { encryptionType: ['SSE-C'] },
       }],
     };
     cfn.notificationConfiguration = { eventBridgeConfiguration: { eventBridgeEnabled: true } };

@@ -365,11 +365,12 @@ export class EncryptedBucket extends s3.Bucket {
           kmsMasterKeyId: key.keyArn,
         },
         bucketKeyEnabled,
+        blockedEncryptionTypes: { encryptionType: [mode === ObjectEncryption.SSE_C ? 'NONE' : 'SSE-C'] },
       }],
     };
 
     // Key policy: usage only through S3 for this bucket.
-    this.addKeyStatement(s3UsageStatement(this.keySid('UseThroughS3ForThisBucket'), [this.stableBucketArn]));
+    this.addKeyStatement(s3UsageStatement(this.keySid('UseThroughS3ForThisBucket'), [this.stableBucketArn], Stack.of(this).region, Stack.of(this).account));
 
     // Bucket policy: the encryption denials.
     for (const statement of encryptionDenyStatements(this.bucketArn, key.keyArn, mode)) {
@@ -482,13 +483,14 @@ export class EncryptedBucket extends s3.Bucket {
    * KMS side of every grant: only the given actions, only through S3, only for this bucket.
    */
   public grantOnKey(grantee: iam.IGrantable, ...actions: string[]): iam.GrantOnKeyResult {
-    const kmsActions = actions.filter((a) => a.startsWith('kms:'));
+    // DescribeKey carries no encryption context, so it could never match the scoping; S3 needs none.
+    const kmsActions = actions.filter((a) => a.startsWith('kms:') && a !== 'kms:DescribeKey');
     const grant = iam.Grant.addToPrincipalOrResource({
       grantee,
       actions: kmsActions,
       resourceArns: [this.bucketKey.keyArn],
       resource: this.bucketKey,
-      conditions: s3UsageConditions([this.stableBucketArn]),
+      conditions: s3UsageConditions([this.stableBucketArn], Stack.of(this).region, Stack.of(this).account),
     });
     return { grant };
   }

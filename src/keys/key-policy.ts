@@ -97,13 +97,13 @@ export function s3UsageConditions(bucketArns: string[], region: string = Aws.REG
  * Lets IAM principals of the account use the key through S3 for these buckets only; an IAM
  * policy must still grant each principal the action.
  */
-export function s3UsageStatement(sid: string, bucketArns: string[], region?: string): iam.PolicyStatement {
+export function s3UsageStatement(sid: string, bucketArns: string[], region?: string, account?: string): iam.PolicyStatement {
   return new iam.PolicyStatement({
     sid,
     principals: [new iam.AccountRootPrincipal()],
     actions: S3_KEY_USAGE_ACTIONS,
     resources: ['*'],
-    conditions: s3UsageConditions(bucketArns, region),
+    conditions: s3UsageConditions(bucketArns, region, account),
   });
 }
 

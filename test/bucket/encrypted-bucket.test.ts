@@ -1,0 +1,346 @@
+import { App, Duration, Stack } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { EncryptedBucket, EncryptedBucketProps, ObjectEncryption } from '../../src';
+
+const ENV = { account: '111111111111', region: 'us-east-1' };
+
+function make(props?: EncryptedBucketProps): { stack: Stack; bucket: EncryptedBucket; template: Template } {
+  const app = new App();
+  const stack = new Stack(app, 'Test', { env: ENV });
+  const bucket = new EncryptedBucket(stack, 'Data', props);
+  return { stack, bucket, template: Template.fromStack(stack) };
+}
+
+function dataBucket(template: Template): any {
+  const buckets = template.findResources('AWS::S3::Bucket', { Properties: { BucketName: Match.stringLikeRegexp('^test-data-') } });
+  expect(Object.keys(buckets)).toHaveLength(1);
+  return Object.values(buckets)[0];
+}
+
+function dataBucketPolicyStatements(template: Template): any[] {
+  const bucketId = Object.keys(template.findResources('AWS::S3::Bucket', { Properties: { BucketName: Match.stringLikeRegexp('^test-data-') } }))[0];
+  const policies = Object.values(template.findResources('AWS::S3::BucketPolicy')).filter((p: any) => p.Properties.Bucket.Ref === bucketId);
+  expect(policies).toHaveLength(1);
+  return (policies[0] as any).Properties.PolicyDocument.Statement;
+}
+
+function keyPolicy(template: Template, descriptionPrefix: string): any[] {
+  const keys = Object.values(template.findResources('AWS::KMS::Key')).filter((k: any) => String(k.Properties.Description).startsWith(descriptionPrefix));
+  expect(keys).toHaveLength(1);
+  return (keys[0] as any).Properties.KeyPolicy.Statement;
+}
+
+function actionsOf(statement: any): string[] {
+  return [].concat(statement.Action);
+}
+
+describe('EncryptedBucket defaults', () => {
+  const { template } = make();
+
+  test('makes a customer-managed key with rotation, a 30-day pending window and RETAIN', () => {
+    template.hasResource('AWS::KMS::Key', {
+      Properties: Match.objectLike({ Description: 'Default encryption key of the S3 bucket Test/Data', EnableKeyRotation: true, RotationPeriodInDays: 365, PendingWindowInDays: 30 }),
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+    });
+  });
+
+  test('key policy gives the account administration but no data-plane action and no kms:*', () => {
+    const statements = keyPolicy(template, 'Default encryption key');
+    const admin = statements.find((s) => s.Sid === 'KeyAdministrationByTheAccount');
+    expect(actionsOf(admin)).toEqual(expect.arrayContaining(['kms:PutKeyPolicy', 'kms:ScheduleKeyDeletion', 'kms:EnableKeyRotation']));
+    for (const forbidden of ['kms:Encrypt', 'kms:Decrypt', 'kms:GenerateDataKey', 'kms:ReEncryptFrom', 'kms:*']) {
+      expect(actionsOf(admin)).not.toContain(forbidden);
+    }
+    for (const s of statements) expect(actionsOf(s)).not.toContain('kms:*');
+  });
+
+  test('key usage only through S3, from this account, for this bucket', () => {
+    const usage = keyPolicy(template, 'Default encryption key').find((s) => s.Sid === 'UseThroughS3ForThisBucket');
+    expect(usage.Condition.StringEquals['kms:ViaService']).toBe('s3.us-east-1.amazonaws.com');
+    expect(usage.Condition.StringEquals['kms:CallerAccount']).toBe('111111111111');
+    const arns = JSON.stringify(usage.Condition.StringLike['kms:EncryptionContext:aws:s3:arn']);
+    expect(arns).toMatch(/:s3:::test-data-[0-9a-f]{8}-111111111111-us-east-1"/);
+    expect(arns).toMatch(/:s3:::test-data-[0-9a-f]{8}-111111111111-us-east-1\/\*"/);
+  });
+
+  test('key policy denies CreateGrant unless it is for an AWS resource (CT.KMS.PR.3)', () => {
+    const deny = keyPolicy(template, 'Default encryption key').find((s) => s.Sid === 'DenyCreateGrantUnlessForAnAwsResource');
+    expect(deny.Effect).toBe('Deny');
+    expect(deny.Condition.BoolIfExists).toEqual({ 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' });
+  });
+
+  test('default encryption is SSE-KMS with the key and S3 Bucket Keys', () => {
+    const enc = dataBucket(template).Properties.BucketEncryption.ServerSideEncryptionConfiguration[0];
+    expect(enc.ServerSideEncryptionByDefault.SSEAlgorithm).toBe('aws:kms');
+    expect(enc.ServerSideEncryptionByDefault.KMSMasterKeyID['Fn::GetAtt'][1]).toBe('Arn');
+    expect(enc.BucketKeyEnabled).toBe(true);
+  });
+
+  test('SSE-C is blocked at the bucket', () => {
+    expect(JSON.stringify(dataBucket(template).Properties)).toContain('"BlockedEncryptionTypes":{"EncryptionType":["SSE-C"]}');
+  });
+
+  test('denies requests without TLS and below TLS 1.2', () => {
+    const st = dataBucketPolicyStatements(template);
+    expect(st.some((s) => s.Effect === 'Deny' && s.Condition?.Bool?.['aws:SecureTransport'] === 'false')).toBe(true);
+    expect(st.some((s) => s.Effect === 'Deny' && s.Condition?.NumericLessThan?.['s3:TlsVersion'] === 1.2)).toBe(true);
+  });
+
+  test('denies PutObject with another encryption algorithm, but not a PUT that names none', () => {
+    const s = dataBucketPolicyStatements(template).find((x) => x.Sid === 'DenyPutObjectWithAnotherEncryptionAlgorithm');
+    expect(s.Effect).toBe('Deny');
+    expect(s.Action).toBe('s3:PutObject');
+    expect(s.Condition).toEqual({ StringNotEquals: { 's3:x-amz-server-side-encryption': 'aws:kms' }, Null: { 's3:x-amz-server-side-encryption': 'false' } });
+  });
+
+  test('denies PutObject that names another KMS key, in its own statement', () => {
+    const s = dataBucketPolicyStatements(template).find((x) => x.Sid === 'DenyPutObjectWithAnotherKmsKey');
+    expect(Object.keys(s.Condition.StringNotEquals)).toEqual(['s3:x-amz-server-side-encryption-aws-kms-key-id']);
+    expect(s.Condition.StringNotEquals['s3:x-amz-server-side-encryption-aws-kms-key-id']['Fn::GetAtt'][1]).toBe('Arn');
+    expect(s.Condition.StringNotEquals['s3:x-amz-server-side-encryption']).toBeUndefined();
+  });
+
+  test('denies PutObject with SSE-C headers', () => {
+    const s = dataBucketPolicyStatements(template).find((x) => x.Sid === 'DenyPutObjectWithSseCustomerKey');
+    expect(s.Condition).toEqual({ Null: { 's3:x-amz-server-side-encryption-customer-algorithm': 'false' } });
+  });
+
+  test('blocks public access, enforces bucket-owner object ownership, versions, locks and expires noncurrent versions', () => {
+    const p = dataBucket(template).Properties;
+    expect(p.PublicAccessBlockConfiguration).toEqual({ BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true });
+    expect(p.OwnershipControls.Rules[0].ObjectOwnership).toBe('BucketOwnerEnforced');
+    expect(p.VersioningConfiguration.Status).toBe('Enabled');
+    expect(p.ObjectLockEnabled).toBe(true);
+    expect(p.LifecycleConfiguration.Rules[0]).toMatchObject({ Status: 'Enabled', NoncurrentVersionExpiration: { NoncurrentDays: 90 }, AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 } });
+    expect(p.NotificationConfiguration.EventBridgeConfiguration.EventBridgeEnabled).toBe(true);
+  });
+
+  test('logs server access into a KMS-encrypted log bucket it makes, allowed by policy for this bucket only', () => {
+    const p = dataBucket(template).Properties;
+    expect(p.LoggingConfiguration.DestinationBucketName.Ref).toMatch(/^DataAccessLogs/);
+    const logBucket = template.toJSON().Resources[p.LoggingConfiguration.DestinationBucketName.Ref];
+    expect(logBucket.Properties.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault.SSEAlgorithm).toBe('aws:kms');
+    expect(logBucket.Properties.LoggingConfiguration.LogFilePrefix).toBe('self/');
+    const logPolicy: any = Object.values(template.findResources('AWS::S3::BucketPolicy')).find((x: any) => x.Properties.Bucket.Ref === p.LoggingConfiguration.DestinationBucketName.Ref);
+    const delivery = logPolicy.Properties.PolicyDocument.Statement.filter((s: any) => s.Principal?.Service === 'logging.s3.amazonaws.com');
+    expect(delivery.length).toBe(2);
+    for (const d of delivery) expect(d.Condition.StringEquals['aws:SourceAccount']).toEqual({ Ref: 'AWS::AccountId' });
+    const logKey = keyPolicy(template, 'Key of the access logs');
+    expect(logKey.some((s) => s.Principal?.Service === 'logging.s3.amazonaws.com' && actionsOf(s).includes('kms:GenerateDataKey'))).toBe(true);
+  });
+
+  test('inventories encryption status and bucket-key status into the log bucket', () => {
+    const inv = dataBucket(template).Properties.InventoryConfigurations[0];
+    expect(inv.OptionalFields).toEqual(expect.arrayContaining(['EncryptionStatus', 'BucketKeyStatus']));
+    expect(inv.Destination.Format).toBe('CSV');
+    expect(inv.Enabled).toBe(true);
+  });
+
+  test('alarms on the KMS request rate against the account quota, into an encrypted TLS-only topic', () => {
+    const alarms = template.findResources('AWS::CloudWatch::Alarm');
+    const alarm: any = Object.values(alarms)[0];
+    const expr = alarm.Properties.Metrics.find((m: any) => m.Expression).Expression;
+    expect(expr).toContain('SERVICE_QUOTA(m0)');
+    const metric = alarm.Properties.Metrics.find((m: any) => m.MetricStat).MetricStat.Metric;
+    expect(metric.Namespace).toBe('AWS/Usage');
+    expect(metric.Dimensions).toEqual(expect.arrayContaining([{ Name: 'Service', Value: 'KMS' }]));
+    expect(alarm.Properties.Threshold).toBe(80);
+    expect(alarm.Properties.AlarmActions[0].Ref).toMatch(/AlarmTopic/);
+    template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+    });
+  });
+
+  test('no IAM policy anywhere grants kms:* or s3:*', () => {
+    const json = JSON.stringify(template.toJSON());
+    expect(json).not.toContain('"kms:*"');
+    expect(json).not.toMatch(/"Effect":"Allow"[^}]*"s3:\*"/);
+  });
+
+  test('matches the snapshot', () => {
+    expect(template.toJSON()).toMatchSnapshot();
+  });
+});
+
+describe('ObjectEncryption modes', () => {
+  test('DSSE_KMS uses aws:kms:dsse without S3 Bucket Keys and denies other algorithms', () => {
+    const { template } = make({ objectEncryption: ObjectEncryption.DSSE_KMS });
+    const enc = dataBucket(template).Properties.BucketEncryption.ServerSideEncryptionConfiguration[0];
+    expect(enc.ServerSideEncryptionByDefault.SSEAlgorithm).toBe('aws:kms:dsse');
+    expect(enc.BucketKeyEnabled).toBe(false);
+    const s = dataBucketPolicyStatements(template).find((x) => x.Sid === 'DenyPutObjectWithAnotherEncryptionAlgorithm');
+    expect(s.Condition.StringNotEquals['s3:x-amz-server-side-encryption']).toBe('aws:kms:dsse');
+  });
+
+  test('SSE_C denies a PUT without an SSE-C key and unblocks SSE-C', () => {
+    const { template } = make({ objectEncryption: ObjectEncryption.SSE_C });
+    const st = dataBucketPolicyStatements(template);
+    expect(st.find((x) => x.Sid === 'DenyPutObjectWithoutSseCustomerKey').Condition).toEqual({ Null: { 's3:x-amz-server-side-encryption-customer-algorithm': 'true' } });
+    expect(st.find((x) => x.Sid === 'DenyPutObjectWithSseCustomerKey')).toBeUndefined();
+    expect(JSON.stringify(dataBucket(template).Properties)).toContain('"BlockedEncryptionTypes":{"EncryptionType":["NONE"]}');
+  });
+
+  test('CLIENT_SIDE keeps SSE-KMS on as a second layer', () => {
+    const { bucket, template } = make({ objectEncryption: ObjectEncryption.CLIENT_SIDE });
+    expect(bucket.objectEncryption).toBe(ObjectEncryption.CLIENT_SIDE);
+    expect(dataBucket(template).Properties.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault.SSEAlgorithm).toBe('aws:kms');
+    expect(dataBucketPolicyStatements(template).find((x) => x.Sid === 'DenyPutObjectWithSseCustomerKey')).toBeDefined();
+  });
+});
+
+describe('a given key', () => {
+  test('a key of this app is used as is and gets the S3 usage statement', () => {
+    const app = new App();
+    const stack = new Stack(app, 'Test', { env: ENV });
+    const key = new kms.Key(stack, 'MyKey', { enableKeyRotation: true });
+    const bucket = new EncryptedBucket(stack, 'Data', { encryptionKey: key });
+    expect(bucket.bucketKey).toBe(key);
+    const t = Template.fromStack(stack);
+    expect(Object.keys(t.findResources('AWS::KMS::Key')).filter((id) => id.startsWith('DataKey'))).toHaveLength(0);
+    t.hasResourceProperties('AWS::KMS::Key', {
+      KeyPolicy: { Statement: Match.arrayWith([Match.objectLike({ Sid: Match.stringLikeRegexp('^UseThroughS3ForThisBucket') })]) },
+    });
+  });
+
+  test('an imported key gets a synth warning with the exact statements to add', () => {
+    const app = new App();
+    const stack = new Stack(app, 'Test', { env: ENV });
+    const key = kms.Key.fromKeyArn(stack, 'Imported', 'arn:aws:kms:us-east-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab');
+    new EncryptedBucket(stack, 'Data', { encryptionKey: key });
+    const warnings = Annotations.fromStack(stack).findWarning('/Test/Data', Match.stringLikeRegexp('encryptionKey: the imported key arn:aws:kms:us-east-1:111111111111:key/1234abcd'));
+    expect(warnings).toHaveLength(1);
+    const text = String(warnings[0].entry.data);
+    expect(text).toContain('kms:ViaService');
+    expect(text).toContain('kms:EncryptionContext:aws:s3:arn');
+  });
+});
+
+describe('grants', () => {
+  test('grantRead gives kms:Decrypt scoped to S3 and this bucket, not the broad default', () => {
+    const app = new App();
+    const stack = new Stack(app, 'Test', { env: ENV });
+    const bucket = new EncryptedBucket(stack, 'Data');
+    const role = new iam.Role(stack, 'Reader', { assumedBy: new iam.AccountRootPrincipal() });
+    bucket.grantRead(role);
+    const t = Template.fromStack(stack);
+    const policy: any = Object.values(t.findResources('AWS::IAM::Policy')).find((p: any) => p.Properties.Roles[0].Ref.startsWith('Reader'));
+    const kmsStatements = policy.Properties.PolicyDocument.Statement.filter((s: any) => actionsOf(s).some((a) => a.startsWith('kms:')));
+    expect(kmsStatements).toHaveLength(1);
+    expect(actionsOf(kmsStatements[0])).toEqual(['kms:Decrypt']);
+    expect(kmsStatements[0].Condition.StringEquals['kms:ViaService']).toBe('s3.us-east-1.amazonaws.com');
+    expect(kmsStatements[0].Resource['Fn::GetAtt'][0]).toMatch(/^DataKey/);
+    expect(kmsStatements[0].Condition.StringLike['kms:EncryptionContext:aws:s3:arn']).toBeDefined();
+  });
+
+  test('grantWrite gives Encrypt, GenerateDataKey and Decrypt with the same scoping', () => {
+    const app = new App();
+    const stack = new Stack(app, 'Test', { env: ENV });
+    const bucket = new EncryptedBucket(stack, 'Data');
+    const role = new iam.Role(stack, 'Writer', { assumedBy: new iam.AccountRootPrincipal() });
+    bucket.grantWrite(role);
+    const t = Template.fromStack(stack);
+    const policy: any = Object.values(t.findResources('AWS::IAM::Policy')).find((p: any) => p.Properties.Roles[0].Ref.startsWith('Writer'));
+    const kmsStatement = policy.Properties.PolicyDocument.Statement.find((s: any) => actionsOf(s).some((a) => a.startsWith('kms:')));
+    expect(actionsOf(kmsStatement)).toEqual(expect.arrayContaining(['kms:Encrypt', 'kms:GenerateDataKey*', 'kms:Decrypt']));
+    expect(kmsStatement.Condition.StringEquals['kms:ViaService']).toBe('s3.us-east-1.amazonaws.com');
+  });
+});
+
+describe('replication', () => {
+  function replicated() {
+    const app = new App();
+    const dest = new Stack(app, 'Dest', { env: { account: '111111111111', region: 'us-west-2' } });
+    const replica = new EncryptedBucket(dest, 'Replica');
+    const src = new Stack(app, 'Test', { env: ENV });
+    new EncryptedBucket(src, 'Data', {
+      replication: { destinationBucket: replica, destinationKeyArn: 'arn:aws:kms:us-west-2:111111111111:alias/replica' },
+    });
+    return { src: Template.fromStack(src), dest: Template.fromStack(dest), srcStack: src, destStack: dest };
+  }
+
+  test('replicates SSE-KMS objects with the destination key, through a role with no inline policy', () => {
+    const { src, dest, srcStack, destStack } = replicated();
+    const rc = dataBucket(src).Properties.ReplicationConfiguration;
+    expect(rc.Rules[0].Destination.EncryptionConfiguration.ReplicaKmsKeyID).toBe('arn:aws:kms:us-west-2:111111111111:alias/replica');
+    expect(rc.Rules[0].SourceSelectionCriteria.SseKmsEncryptedObjects.Status).toBe('Enabled');
+    expect(JSON.stringify(rc.Rules[0].Destination.Bucket)).toContain('s3:::dest-replica-');
+    expect(Object.keys(dest.findResources('AWS::IAM::Policy'))).toHaveLength(0);
+    dest.resourceCountIs('AWS::IAM::ManagedPolicy', 1);
+    expect(srcStack.dependencies).toContain(destStack);
+  });
+
+  test('the destination bucket policy lets the role write replicas', () => {
+    const { dest } = replicated();
+    dest.hasResourceProperties('AWS::S3::BucketPolicy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Sid: 'ReplicasFromSource1', Action: Match.arrayWith(['s3:ReplicateObject']) })]) },
+    });
+  });
+
+  test('rejects a destination key ARN that is not a KMS ARN, and the same Region', () => {
+    const app = new App();
+    const stack = new Stack(app, 'Test', { env: ENV });
+    const other = s3.Bucket.fromBucketName(stack, 'Other', 'other-bucket');
+    expect(() => new EncryptedBucket(stack, 'A', { replication: { destinationBucket: other, destinationKeyArn: 'not-an-arn' } }))
+      .toThrow(/Test\/A: invalid replication.destinationKeyArn 'not-an-arn'/);
+    expect(() => new EncryptedBucket(stack, 'B', { replication: { destinationBucket: other, destinationKeyArn: 'arn:aws:kms:us-east-1:111111111111:key/abc' } }))
+      .toThrow(/Test\/B: invalid replication.destinationRegion 'us-east-1': must differ/);
+  });
+});
+
+describe('weakened protections print a warning naming the rule they trip', () => {
+  test.each([
+    [{ objectLockEnabled: false }, 'objectLockEnabled', 'CT.S3.PR.9'],
+    [{ eventBridgeEnabled: false }, 'eventBridgeEnabled', 'CT.S3.PR.4'],
+    [{ bucketKeyEnabled: false }, 'bucketKeyEnabled', 'KMS'],
+    [{ kmsQuotaAlarms: false }, 'kmsQuotaAlarms', 'throttled'],
+    [{ encryptionInventory: false }, 'encryptionInventory', 'unreported'],
+  ] as [EncryptedBucketProps, string, string][])('%j', (props, prop, text) => {
+    const { stack } = make(props);
+    const w = Annotations.fromStack(stack).findWarning('/Test/Data', Match.stringLikeRegexp(`^${prop}: .*${text}`));
+    expect(w).toHaveLength(1);
+  });
+});
+
+describe('bad input fails at synth with the path, the prop, the value and the range', () => {
+  const topicOf = (s: Stack) => new sns.Topic(s, 'T');
+  const key = (s: Stack) => new kms.Key(s, 'K');
+  const cases: [string, (s: Stack) => EncryptedBucketProps, RegExp][] = [
+    ['TLS 1.1', () => ({ minimumTlsVersion: 1.1 }), /Test\/Data: invalid minimumTlsVersion 1.1: must be 1.2 or 1.3/],
+    ['TLS 2', () => ({ minimumTlsVersion: 2 }), /invalid minimumTlsVersion 2/],
+    ['rotation 89 days', () => ({ keyRotationPeriod: Duration.days(89) }), /invalid keyRotationPeriod \(days\) 89: must be a whole number from 90 to 2560/],
+    ['rotation 2561 days', () => ({ keyRotationPeriod: Duration.days(2561) }), /keyRotationPeriod \(days\) 2561/],
+    ['pending window 6 days', () => ({ keyPendingWindow: Duration.days(6) }), /keyPendingWindow \(days\) 6: must be a whole number from 7 to 30/],
+    ['pending window 31 days', () => ({ keyPendingWindow: Duration.days(31) }), /keyPendingWindow \(days\) 31/],
+    ['noncurrent 0 days', () => ({ noncurrentVersionExpiration: Duration.days(0) }), /noncurrentVersionExpiration \(days\) 0: must be a whole number from 1 to 36500/],
+    ['multipart 400 days', () => ({ abortIncompleteMultipartUploadAfter: Duration.days(400) }), /abortIncompleteMultipartUploadAfter \(days\) 400: must be a whole number from 1 to 365/],
+    ['log retention 0 days', () => ({ accessLogsRetention: Duration.days(0) }), /accessLogsRetention \(days\) 0/],
+    ['alarm threshold 0', () => ({ kmsQuotaAlarmThreshold: 0 }), /kmsQuotaAlarmThreshold 0: must be a whole number from 1 to 100/],
+    ['alarm threshold 101', () => ({ kmsQuotaAlarmThreshold: 101 }), /kmsQuotaAlarmThreshold 101/],
+    ['alarm threshold 50.5', () => ({ kmsQuotaAlarmThreshold: 50.5 }), /kmsQuotaAlarmThreshold 50.5/],
+    ['bucket keys with DSSE', () => ({ objectEncryption: ObjectEncryption.DSSE_KMS, bucketKeyEnabled: true }), /invalid bucketKeyEnabled true: S3 Bucket Keys are not supported with ObjectEncryption.DSSE_KMS/],
+    ['unknown mode', () => ({ objectEncryption: 'SSE_S3' as ObjectEncryption }), /invalid objectEncryption 'SSE_S3': must be one of SSE_KMS, DSSE_KMS, SSE_C, CLIENT_SIDE/],
+    ['rotation with a given key', (s) => ({ encryptionKey: key(s), keyRotationPeriod: Duration.days(180) }), /invalid keyRotationPeriod 180: applies only to the key this construct makes/],
+    ['pending window with a given key', (s) => ({ encryptionKey: key(s), keyPendingWindow: Duration.days(7) }), /invalid keyPendingWindow 7: applies only to the key this construct makes/],
+    ['retention with a given log bucket', (s) => ({ accessLogsBucket: new s3.Bucket(s, 'L'), accessLogsRetention: Duration.days(30) }), /invalid accessLogsRetention 30: applies only to the log bucket this construct makes/],
+    ['alarm topic without alarms', (s) => ({ alarmTopic: topicOf(s), kmsQuotaAlarms: false }), /invalid alarmTopic 'Test\/T': is unused when kmsQuotaAlarms is false/],
+    ['empty log prefix', () => ({ accessLogsPrefix: '' }), /invalid accessLogsPrefix '': must be 1 to 512 characters/],
+    ['log prefix starting with /', () => ({ accessLogsPrefix: '/logs/' }), /invalid accessLogsPrefix '\/logs\/'/],
+    ['retention without object lock', () => ({ objectLockEnabled: false, objectLockDefaultRetention: s3.ObjectLockRetention.governance(Duration.days(1)) }), /invalid objectLockDefaultRetention 'GOVERNANCE': needs objectLockEnabled/],
+    ['log destination without a made log bucket', (s) => ({
+      accessLogsBucket: new s3.Bucket(s, 'L2'),
+      replication: { destinationBucket: new s3.Bucket(s, 'D'), destinationKeyArn: 'arn:aws:kms:us-west-2:111111111111:key/x', accessLogsDestinationBucket: new s3.Bucket(s, 'D2') },
+    }), /invalid replication.accessLogsDestinationBucket 'Test\/D2': applies only to the log bucket this construct makes/],
+  ];
+  test.each(cases)('%s', (_name, props, message) => {
+    const app = new App();
+    const stack = new Stack(app, 'Test', { env: ENV });
+    expect(() => new EncryptedBucket(stack, 'Data', props(stack))).toThrow(message);
+  });
+  test('covers at least 15 bad inputs', () => expect(cases.length).toBeGreaterThanOrEqual(15));
+});
