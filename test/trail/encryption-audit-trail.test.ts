@@ -1,0 +1,115 @@
+import { App, Stack } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { EncryptedBucket, EncryptionAuditTrail, EncryptionAuditTrailProps, ENCRYPTION_CHANGE_ALARMS } from '../../src';
+
+const ENV = { account: '111111111111', region: 'us-east-1' };
+
+function make(props?: EncryptionAuditTrailProps, withBuckets = 0) {
+  const app = new App();
+  const stack = new Stack(app, 'Test', { env: ENV });
+  const trail = new EncryptionAuditTrail(stack, 'Audit', props);
+  const buckets = Array.from({ length: withBuckets }, (_, i) => new EncryptedBucket(stack, `Data${i}`, { auditTrail: trail }));
+  return { stack, trail, buckets, template: Template.fromStack(stack) };
+}
+
+function trailKeyPolicy(template: Template): any[] {
+  const key: any = Object.values(template.findResources('AWS::KMS::Key')).find((k: any) => String(k.Properties.Description).startsWith('Key of the CloudTrail trail'));
+  return key.Properties.KeyPolicy.Statement;
+}
+
+describe('EncryptionAuditTrail', () => {
+  const { template, trail } = make(undefined, 2);
+
+  test('is multi-Region, validates log files and encrypts them with its own key', () => {
+    template.hasResourceProperties('AWS::CloudTrail::Trail', {
+      IsMultiRegionTrail: true,
+      EnableLogFileValidation: true,
+      IncludeGlobalServiceEvents: true,
+      KMSKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^AuditKey'), 'Arn'] },
+    });
+  });
+
+  test('the key policy lets CloudTrail encrypt only for this trail, and the account decrypt trail files', () => {
+    const st = trailKeyPolicy(template);
+    const ct = st.find((s) => s.Sid === 'CloudTrailEncryptsLogFiles');
+    expect(ct.Principal.Service).toBe('cloudtrail.amazonaws.com');
+    expect([].concat(ct.Action)).toEqual(['kms:GenerateDataKey*']);
+    expect(JSON.stringify(ct.Condition.ArnLike['aws:SourceArn'])).toContain(`:trail/${trail.trailName}`);
+    expect(JSON.stringify(ct.Condition.StringLike['kms:EncryptionContext:aws:cloudtrail:arn'])).toContain(':trail/*');
+    const read = st.find((s) => s.Sid === 'AccountPrincipalsDecryptTrailLogFiles');
+    expect([].concat(read.Action)).toEqual(['kms:Decrypt', 'kms:ReEncryptFrom']);
+    expect(st.some((s) => [].concat(s.Action).includes('kms:*' as never))).toBe(false);
+  });
+
+  test('the key policy lets CloudWatch Logs use the key only for the trail log group', () => {
+    const st = trailKeyPolicy(template).find((s) => s.Sid === 'CloudWatchLogsEncryptsTheTrailLogGroup');
+    expect(JSON.stringify(st.Condition.ArnEquals['kms:EncryptionContext:aws:logs:arn'])).toContain(`log-group:/cdk-s3-encryption/trail/${trail.trailName}`);
+  });
+
+  test('sends the trail to an encrypted log group kept a year, through a role with a managed policy', () => {
+    template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 365, KmsKeyId: Match.anyValue() });
+    const t: any = Object.values(template.findResources('AWS::CloudTrail::Trail'))[0];
+    expect(t.Properties.CloudWatchLogsLogGroupArn['Fn::GetAtt'][0]).toMatch(/^AuditLogGroup/);
+    expect(t.Properties.CloudWatchLogsRoleArn['Fn::GetAtt'][0]).toMatch(/^AuditLogsRole/);
+    expect(t.DependsOn.some((d: string) => d.startsWith('AuditLogsPolicy'))).toBe(true);
+    const rolePolicies = Object.values(template.findResources('AWS::IAM::Policy')).filter((p: any) => JSON.stringify(p).includes('AuditLogsRole'));
+    expect(rolePolicies).toHaveLength(0);
+  });
+
+  test('records the S3 data events of every joined bucket in one advanced selector', () => {
+    const t: any = Object.values(template.findResources('AWS::CloudTrail::Trail'))[0];
+    const selectors = t.Properties.AdvancedEventSelectors;
+    expect(selectors).toHaveLength(2);
+    expect(selectors[0].FieldSelectors).toEqual([{ Field: 'eventCategory', Equals: ['Management'] }]);
+    const arns = selectors[1].FieldSelectors.find((f: any) => f.Field === 'resources.ARN').StartsWith;
+    expect(arns).toHaveLength(2);
+    expect(trail.bucketCount).toBe(2);
+  });
+
+  test('alarms on every key and encryption-setting change, into the encrypted topic', () => {
+    const filters = Object.values(template.findResources('AWS::Logs::MetricFilter')).map((f: any) => f.Properties.FilterPattern);
+    for (const event of ['DisableKey', 'ScheduleKeyDeletion', 'PutKeyPolicy', 'DisableKeyRotation', 'PutBucketEncryption', 'DeleteBucketEncryption', 'PutBucketPolicy', 'DeleteBucketPolicy']) {
+      expect(filters.some((p: string) => p.includes(`($.eventName = ${event})`))).toBe(true);
+    }
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')).filter((a: any) => String(a.Properties.AlarmDescription).includes('check who did it'));
+    expect(alarms).toHaveLength(ENCRYPTION_CHANGE_ALARMS.length);
+    for (const a of alarms as any[]) expect(a.Properties.AlarmActions[0].Ref).toMatch(/^AuditAlarmTopic/);
+  });
+
+  test('the trail bucket is an EncryptedBucket under the trail key', () => {
+    expect(trail.bucket).toBeInstanceOf(EncryptedBucket);
+    expect(trail.bucket.bucketKey).toBe(trail.key);
+  });
+
+  test('matches the snapshot', () => {
+    expect(template.toJSON()).toMatchSnapshot();
+  });
+});
+
+test('a bucket that joins twice is recorded once', () => {
+  const { trail, buckets } = make(undefined, 1);
+  trail.addBucket(buckets[0]);
+  expect(trail.bucketCount).toBe(1);
+});
+
+test('a trail with no bucket records management events only', () => {
+  const { template } = make();
+  const t: any = Object.values(template.findResources('AWS::CloudTrail::Trail'))[0];
+  expect(t.Properties.AdvancedEventSelectors).toHaveLength(1);
+});
+
+test('a single-Region trail prints a warning', () => {
+  const { stack } = make({ isMultiRegionTrail: false });
+  expect(Annotations.fromStack(stack).findWarning('/Test/Audit', Match.stringLikeRegexp('^isMultiRegionTrail:'))).toHaveLength(1);
+});
+
+describe('bad input', () => {
+  test.each([
+    [{ trailName: 'ab' }, /Test\/Audit: invalid trailName 'ab': must be 3 to 128 characters/],
+    [{ trailName: 'bad name!' }, /invalid trailName 'bad name!'/],
+    [{ logRetention: logs.RetentionDays.SIX_MONTHS }, /invalid logRetention 180: must be at least 365 days/],
+  ] as [EncryptionAuditTrailProps, RegExp][])('%j', (props, message) => {
+    expect(() => make(props)).toThrow(message);
+  });
+});
