@@ -110,6 +110,39 @@ describe('Java writes, this client reads', () => {
     expect((await bodyBytes(out.Body)).equals(plain)).toBe(true);
   });
 
+  test('V3 multipart upload (the client\'s low-level multipart API, 3 parts) with an encryption context', async () => {
+    const plain = randomBytes(12 * MIB + 17);
+    const context = { tenant: 'acme' };
+    const run = await javaS3ec('put', BUCKET, 'java-multipart.bin', file('java-multipart.in', plain), { ...java(), context, multipartPartSize: 5 * MIB });
+    expect(run.stdout).toContain('in 3 parts');
+    const out = await ours.getObject({ Bucket: BUCKET, Key: 'java-multipart.bin', encryptionContext: context });
+    expect((await bodyBytes(out.Body)).equals(plain)).toBe(true);
+  });
+
+  test.each(['v3', 'v2'] as const)('%s with the key material in an instruction file', async (format) => {
+    const plain = randomBytes(MIB + 1);
+    const key = `java-instruction-${format}.bin`;
+    await javaS3ec('put', BUCKET, key, file(`${key}.in`, plain), { ...java(), format, instructionFile: true });
+    // The wrapped key is not on the object; it is in KEY.instruction.
+    const m = await rawMetadata(key);
+    expect(m['x-amz-3']).toBeUndefined();
+    expect(m['x-amz-key-v2']).toBeUndefined();
+    expect(await rawMetadata(`${key}.instruction`)).toEqual({ 'x-amz-crypto-instr-file': '' });
+    const out = await ours.getObject({ Bucket: BUCKET, Key: key });
+    expect(out.formatVersion).toBe(format);
+    expect((await bodyBytes(out.Body)).equals(plain)).toBe(true);
+  });
+
+  test('V3 with a non-ASCII (Latin-1) encryption context value', async () => {
+    const plain = randomBytes(1000);
+    // Java sends x-amz-t unescaped in an ISO-8859-1 header, so characters beyond Latin-1 become '?' and even Java cannot read those back.
+    const context = { city: 'Z\u00fcrich', note: 'caf\u00e9 cr\u00e8me' };
+    await javaS3ec('put', BUCKET, 'java-unicode.bin', file('java-unicode.in', plain), { ...java(), context });
+    const out = await ours.getObject({ Bucket: BUCKET, Key: 'java-unicode.bin', encryptionContext: context });
+    expect(out.encryptionContext).toEqual(context);
+    expect((await bodyBytes(out.Body)).equals(plain)).toBe(true);
+  });
+
   test('an empty object', async () => {
     await javaS3ec('put', BUCKET, 'java-empty.bin', file('java-empty.in', Buffer.alloc(0)), java());
     const out = await ours.getObject({ Bucket: BUCKET, Key: 'java-empty.bin' });
@@ -151,6 +184,16 @@ describe('this client writes, Java reads', () => {
     await ours.putObjectStream({ Bucket: BUCKET, Key: 'ours-multipart.bin', Body: plain, partSize: 5 * MIB });
     await javaS3ec('get', BUCKET, 'ours-multipart.bin', file('ours-multipart.out'), java());
     expect(readFileSync(file('ours-multipart.out')).equals(plain)).toBe(true);
+  });
+
+  test.each(['v3', 'v2'] as const)('%s with the key material in an instruction file', async (format) => {
+    const plain = randomBytes(MIB + 2);
+    const key = `ours-instruction-${format}.bin`;
+    const writer = new S3EncryptionClient({ s3, kms, kmsKeyId, formatVersion: format, instructionFile: true });
+    await writer.putObject({ Bucket: BUCKET, Key: key, Body: plain, encryptionContext: { tenant: 'acme' } });
+    expect(await rawMetadata(`${key}.instruction`)).toEqual({ 'x-amz-crypto-instr-file': '' });
+    await javaS3ec('get', BUCKET, key, file(`${key}.out`), { ...java(), context: { tenant: 'acme' } });
+    expect(readFileSync(file(`${key}.out`)).equals(plain)).toBe(true);
   });
 
   test('an empty object', async () => {

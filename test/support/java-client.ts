@@ -19,6 +19,10 @@ export interface JavaS3ecOptions {
   readonly format?: 'v2' | 'v3';
   /** Reads refuse objects without key commitment (REQUIRE_ENCRYPT_REQUIRE_DECRYPT). */
   readonly requireCommitment?: boolean;
+  /** put: write KEY.instruction with the key material instead of object metadata. */
+  readonly instructionFile?: boolean;
+  /** put: upload with the client's multipart API in parts of this many bytes (a multiple of 16). */
+  readonly multipartPartSize?: number;
   /** Kills the JVM after this long. @default 90 000 */
   readonly timeoutMs?: number;
 }
@@ -49,6 +53,8 @@ export function runJavaS3ec(command: 'put' | 'get', bucket: string, key: string,
     args.push('--context', Object.entries(o.context).map(([k, v]) => `${k}=${v}`).join(','));
   }
   if (o.requireCommitment) args.push('--require-commitment');
+  if (o.instructionFile) args.push('--instruction-file');
+  if (o.multipartPartSize) args.push('--multipart-part-size', String(o.multipartPartSize));
   return new Promise((resolve) => {
     execFile('java', args, { timeout: o.timeoutMs ?? 90_000, maxBuffer: 16 * 1024 * 1024, killSignal: 'SIGKILL' }, (err, stdout, stderr) => {
       const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : -1) : 0;

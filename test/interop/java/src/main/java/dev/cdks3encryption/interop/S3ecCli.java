@@ -5,7 +5,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
@@ -23,18 +25,24 @@ import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.kms.KmsClient;
 import software.amazon.awssdk.services.s3.S3AsyncClient;
 import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.CompletedPart;
+import software.amazon.awssdk.services.s3.model.CreateMultipartUploadRequest;
 import software.amazon.awssdk.services.s3.model.GetObjectRequest;
 import software.amazon.awssdk.services.s3.model.GetObjectResponse;
 import software.amazon.awssdk.services.s3.model.PutObjectRequest;
+import software.amazon.awssdk.services.s3.model.SdkPartType;
+import software.amazon.awssdk.services.s3.model.UploadPartRequest;
 import software.amazon.encryption.s3.CommitmentPolicy;
 import software.amazon.encryption.s3.S3EncryptionClient;
 import software.amazon.encryption.s3.algorithms.AlgorithmSuite;
+import software.amazon.encryption.s3.internal.InstructionFileConfig;
 import software.amazon.encryption.s3.materials.KmsKeyring;
 
 /**
  * Command-line wrapper over the Amazon S3 Encryption Client for Java, for the interop tests:
  * put|get BUCKET KEY FILE --endpoint URL --kms-key ARN [--context k=v,...] [--format v2|v3]
- * [--require-commitment] [--access-key ID --secret-key SECRET --region REGION]
+ * [--require-commitment] [--instruction-file] [--multipart-part-size BYTES]
+ * [--access-key ID --secret-key SECRET --region REGION]
  */
 public final class S3ecCli {
     private S3ecCli() { }
@@ -72,6 +80,8 @@ public final class S3ecCli {
         String kmsKey = null;
         String format = "v3";
         boolean requireCommitment = false;
+        boolean instructionFile = false;
+        long partSize = 0;
         String accessKey = "testing";
         String secretKey = "testing";
         String region = "us-east-1";
@@ -79,6 +89,7 @@ public final class S3ecCli {
         for (int i = 4; i < args.length; i++) {
             String flag = args[i];
             if (flag.equals("--require-commitment")) { requireCommitment = true; continue; }
+            if (flag.equals("--instruction-file")) { instructionFile = true; continue; }
             if (i + 1 >= args.length) throw new UsageException(flag + " needs a value");
             String value = args[++i];
             switch (flag) {
@@ -89,6 +100,7 @@ public final class S3ecCli {
                 case "--secret-key": secretKey = value; break;
                 case "--region": region = value; break;
                 case "--context": context = parseContext(value); break;
+                case "--multipart-part-size": partSize = Long.parseLong(value); break;
                 default: throw new UsageException("unknown flag " + flag);
             }
         }
@@ -126,6 +138,11 @@ public final class S3ecCli {
             .wrappedClient(s3)
             .wrappedAsyncClient(s3Async)
             .keyring(keyring);
+        if (instructionFile) {
+            // Key material goes to KEY.instruction instead of the object's metadata.
+            builder.instructionFileConfig(InstructionFileConfig.builder()
+                .instructionFileClient(s3).enableInstructionFilePutObject(true).build());
+        }
         if (format.equals("v2")) {
             // The non-committing AES-GCM suite writes the V2 metadata format; the policy must allow that.
             builder.encryptionAlgorithm(AlgorithmSuite.ALG_AES_256_GCM_IV12_TAG16_NO_KDF)
@@ -140,6 +157,11 @@ public final class S3ecCli {
         try (S3EncryptionClient client = builder.build()) {
             switch (command) {
                 case "put": {
+                    if (partSize > 0) {
+                        int parts = putMultipart(client, bucket, key, file, partSize, context);
+                        System.out.println("put s3://" + bucket + "/" + key + " " + Files.size(file) + " bytes as " + format + " in " + parts + " parts");
+                        break;
+                    }
                     PutObjectRequest.Builder req = PutObjectRequest.builder().bucket(bucket).key(key);
                     if (!context.isEmpty()) req.overrideConfiguration(S3EncryptionClient.withAdditionalConfiguration(context));
                     client.putObject(req.build(), RequestBody.fromFile(file));
@@ -161,6 +183,28 @@ public final class S3ecCli {
         } finally {
             kms.close();
         }
+    }
+
+    /** The client's low-level multipart API: every part but the last must be a multiple of 16 bytes. */
+    private static int putMultipart(S3EncryptionClient client, String bucket, String key, Path file, long partSize,
+                                    Map<String, String> context) throws Exception {
+        byte[] all = Files.readAllBytes(file);
+        CreateMultipartUploadRequest.Builder create = CreateMultipartUploadRequest.builder().bucket(bucket).key(key);
+        if (!context.isEmpty()) create.overrideConfiguration(S3EncryptionClient.withAdditionalConfiguration(context));
+        String uploadId = client.createMultipartUpload(create.build()).uploadId();
+        List<CompletedPart> parts = new ArrayList<>();
+        int number = 1;
+        for (long offset = 0; offset < all.length || number == 1; offset += partSize, number++) {
+            int length = (int) Math.min(partSize, all.length - offset);
+            boolean last = offset + length >= all.length;
+            UploadPartRequest.Builder part = UploadPartRequest.builder().bucket(bucket).key(key).uploadId(uploadId).partNumber(number);
+            if (last) part.sdkPartType(SdkPartType.LAST);
+            String etag = client.uploadPart(part.build(), RequestBody.fromBytes(java.util.Arrays.copyOfRange(all, (int) offset, (int) offset + length))).eTag();
+            parts.add(CompletedPart.builder().partNumber(number).eTag(etag).build());
+            if (last) break;
+        }
+        client.completeMultipartUpload(b -> b.bucket(bucket).key(key).uploadId(uploadId).multipartUpload(m -> m.parts(parts)));
+        return parts.size();
     }
 
     private static Map<String, String> parseContext(String value) throws UsageException {
