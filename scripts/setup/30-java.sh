@@ -18,7 +18,7 @@ else
   # A pinned plugin version keeps the resolution reproducible across Maven releases.
   mvn -B -q -Dstyle.color=never -f "$pom" -Dmaven.repo.local="$PWD/.tools/m2" \
     org.apache.maven.plugins:maven-dependency-plugin:3.6.1:copy-dependencies \
-    -DincludeScope=runtime -DoutputDirectory="$PWD/$out/lib"
+    -DincludeScope=runtime -DoutputDirectory="$PWD/$out/lib" 2>&1 | sed 's/\x1b\[[0-9;]*m//g'
   echo "    compiling the interop CLI with $(javac -version 2>&1)"
   javac -nowarn --release 11 -cp "$out/lib/*" -d "$out/classes" "$src"
   stamp_write java "$pom" "$src" scripts/setup/30-java.sh
