@@ -215,8 +215,10 @@ export class S3EncryptionClient {
     const enc = await this.prepareEncryption(encryptionContext, undefined, rest.Metadata);
     const request = stripChecksums(rest);
 
-    let pending: Buffer[] = [];
-    let pendingLen = 0;
+    // Parts are filled in place from a small pool of reused buffers: constant memory, no per-part allocation.
+    const pool: Buffer[] = [];
+    let current: Buffer = Buffer.allocUnsafe(partSize);
+    let fill = 0;
     let total = 0;
     let uploadId: string | undefined;
     let partNumber = 0;
@@ -224,15 +226,7 @@ export class S3EncryptionClient {
     const inflight = new Set<Promise<void>>();
     let failure: unknown;
 
-    const takePart = (n: number): Buffer => {
-      const all = pending.length === 1 ? pending[0] : Buffer.concat(pending);
-      const part = all.subarray(0, n);
-      const remaining = all.subarray(n);
-      pending = remaining.length ? [Buffer.from(remaining)] : [];
-      pendingLen = remaining.length;
-      return part;
-    };
-    const upload = async (part: Buffer) => {
+    const upload = async (part: Buffer, reusable: boolean) => {
       if (!uploadId) {
         const created = await this.s3.send(new CreateMultipartUploadCommand({ ...request, Metadata: { ...request.Metadata, ...enc.metadata } } as any));
         uploadId = created.UploadId;
@@ -246,6 +240,8 @@ export class S3EncryptionClient {
           ExpectedBucketOwner: request.ExpectedBucketOwner, RequestPayer: request.RequestPayer,
         }));
         parts.push({ PartNumber: number, ETag: r.ETag });
+        // The SDK is done with the body once send() resolved, so the buffer can be refilled.
+        if (reusable) pool.push(part);
       })().catch((e) => { failure = failure ?? e; });
       inflight.add(p);
       p.finally(() => inflight.delete(p)).catch(() => undefined);
@@ -253,22 +249,36 @@ export class S3EncryptionClient {
       while (inflight.size >= concurrency) await Promise.race(inflight);
       if (failure) throw failure;
     };
+    const append = async (out: Buffer) => {
+      let offset = 0;
+      while (offset < out.length) {
+        const n = Math.min(out.length - offset, partSize - fill);
+        out.copy(current, fill, offset, offset + n);
+        fill += n;
+        offset += n;
+        if (fill === partSize) {
+          const full = current;
+          current = pool.pop() ?? Buffer.allocUnsafe(partSize);
+          fill = 0;
+          await upload(full, true);
+        }
+      }
+    };
 
     try {
       for await (const chunk of source) {
         total += chunk.length;
         if (total > GCM_MAX_CONTENT_LENGTH) throw new InvalidRequestError('The stream exceeds the AES-GCM limit of 64 GiB per object; split it.');
         const out = enc.cipher.update(chunk);
-        if (out.length) { pending.push(out); pendingLen += out.length; }
-        while (pendingLen >= partSize) await upload(takePart(partSize));
+        if (out.length) await append(out);
       }
-      const last = Buffer.concat([...pending, enc.cipher.final(), enc.cipher.getAuthTag()]);
-      pending = []; pendingLen = 0;
+      const last = Buffer.concat([current.subarray(0, fill), enc.cipher.final(), enc.cipher.getAuthTag()]);
+      fill = 0;
       if (!uploadId) {
         const out = await this.putEncrypted(request, enc, last);
         return { ...out, parts: 0 };
       }
-      await upload(last);
+      await upload(last, false);
       await Promise.all(inflight);
       if (failure) throw failure;
       parts.sort((a, b) => a.PartNumber - b.PartNumber);
@@ -420,7 +430,7 @@ export class S3EncryptionClient {
         body = decryptGcmUnauthenticated(source as any, params);
         authenticated = false;
       } else if (ctLength !== undefined && ctLength <= this.maxBufferBytes + TAG_LENGTH) {
-        body = withReaders(Readable.from([await decryptGcmBuffered(source as any, params, this.maxBufferBytes)]));
+        body = withReaders(Readable.from(await decryptGcmBuffered(source as any, params, this.maxBufferBytes)));
       } else if (this.largeObjects === 'spool') {
         body = await decryptGcmSpooled(source as any, params, this.tempDir);
       } else {

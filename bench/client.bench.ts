@@ -1,0 +1,231 @@
+/**
+ * Benchmark of the S3 encryption client's byte path, run by hand:
+ *
+ *   npx ts-node --project test/tsconfig.json --transpile-only bench/client.bench.ts [--sizes=1,64,1024] [--peer=false]
+ *
+ * S3 and KMS are in-process stand-ins (objects are local files in a temporary directory; KMS is an
+ * in-memory AES-GCM wrapper), so the figures measure the crypto and the client's streaming, not a network.
+ * Every contender reads the same plaintext stream and writes to the same kind of file sink.
+ */
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import * as v8 from 'node:v8';
+import * as vm from 'node:vm';
+import {
+  AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CreateMultipartUploadCommand, GetObjectCommand,
+  PutObjectCommand, S3Client, UploadPartCommand,
+} from '@aws-sdk/client-s3';
+import {
+  AlgorithmSuiteIdentifier, CommitmentPolicy, RawAesKeyringNode, RawAesWrappingSuiteIdentifier, buildClient,
+} from '@aws-crypto/client-node';
+import { S3EncryptionClient } from '../src/client';
+import { FakeKms, FakeS3 } from '../test/client/fakes';
+
+const MIB = 1024 * 1024;
+const CHUNK = MIB;
+const PART = 8 * MIB;
+
+v8.setFlagsFromString('--expose-gc');
+const gc = vm.runInNewContext('gc') as () => void;
+
+const args = Object.fromEntries(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=')) as [string, string][]);
+const SIZES_MIB = (args.sizes ?? '1,64,1024').split(',').map(Number);
+const WITH_PEER = args.peer !== 'false';
+const DIR = fs.mkdtempSync(path.join(args.dir ?? os.tmpdir(), 's3ec-bench-'));
+const BLOCK = crypto.randomBytes(CHUNK);
+
+/** Plaintext of `size` bytes as 1 MiB chunks of one random block, so the source costs no memory. */
+function source(size: number): Readable {
+  function* gen() { for (let done = 0; done < size; done += CHUNK) yield BLOCK.subarray(0, Math.min(CHUNK, size - done)); }
+  return Readable.from(gen(), { objectMode: false, highWaterMark: 2 * CHUNK });
+}
+
+/** S3 stand-in whose objects are local files; parts are written at their offsets. */
+class FileS3 {
+  private readonly meta = new Map<string, Record<string, string>>();
+  private readonly uploads = new Map<string, { key: string; fh: fs.promises.FileHandle; metadata: Record<string, string> }>();
+  file(key: string): string { return path.join(DIR, key.replace(/[^a-z0-9.-]/gi, '_')); }
+  asClient(): S3Client { return this as unknown as S3Client; }
+  async send(cmd: any): Promise<any> {
+    const i = cmd.input;
+    if (cmd instanceof PutObjectCommand) {
+      await fs.promises.writeFile(this.file(i.Key), i.Body as Buffer);
+      this.meta.set(i.Key, i.Metadata ?? {});
+      return {};
+    }
+    if (cmd instanceof CreateMultipartUploadCommand) {
+      const id = crypto.randomUUID();
+      this.uploads.set(id, { key: i.Key, fh: await fs.promises.open(this.file(i.Key), 'w'), metadata: i.Metadata ?? {} });
+      return { UploadId: id };
+    }
+    if (cmd instanceof UploadPartCommand) {
+      const u = this.uploads.get(i.UploadId)!;
+      const body = i.Body as Buffer;
+      await u.fh.write(body, 0, body.length, (i.PartNumber - 1) * PART);
+      return { ETag: `"${i.PartNumber}"` };
+    }
+    if (cmd instanceof CompleteMultipartUploadCommand || cmd instanceof AbortMultipartUploadCommand) {
+      const u = this.uploads.get(i.UploadId)!;
+      await u.fh.close();
+      this.meta.set(u.key, u.metadata);
+      this.uploads.delete(i.UploadId);
+      return {};
+    }
+    if (cmd instanceof GetObjectCommand) {
+      const f = this.file(i.Key);
+      return { Body: fs.createReadStream(f, { highWaterMark: CHUNK }), ContentLength: fs.statSync(f).size, Metadata: { ...this.meta.get(i.Key) } };
+    }
+    throw new Error(`FileS3: ${cmd.constructor.name} not implemented`);
+  }
+}
+
+interface Measure { seconds: number; peakRssMiB: number; peakDeltaMiB: number }
+
+async function measure(fn: () => Promise<void>): Promise<Measure> {
+  gc();
+  const base = process.memoryUsage().rss;
+  let peak = base;
+  const timer = setInterval(() => { peak = Math.max(peak, process.memoryUsage().rss); }, 10);
+  const t0 = process.hrtime.bigint();
+  try {
+    await fn();
+  } finally {
+    clearInterval(timer);
+  }
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  peak = Math.max(peak, process.memoryUsage().rss);
+  return { seconds, peakRssMiB: peak / MIB, peakDeltaMiB: (peak - base) / MIB };
+}
+
+async function drain(r: AsyncIterable<Uint8Array>): Promise<number> {
+  let n = 0;
+  for await (const c of r) n += c.length;
+  return n;
+}
+
+async function rawEncrypt(size: number, key: Buffer, file: string): Promise<void> {
+  const iv = crypto.randomBytes(12);
+  const c = crypto.createCipheriv('aes-256-gcm', key, iv);
+  const fh = await fs.promises.open(file, 'w');
+  for await (const chunk of source(size)) await fh.write(c.update(chunk));
+  await fh.write(Buffer.concat([c.final(), c.getAuthTag()]));
+  await fh.close();
+  fs.writeFileSync(file + '.iv', iv);
+}
+
+async function rawDecrypt(key: Buffer, file: string): Promise<number> {
+  const size = fs.statSync(file).size;
+  const fh = await fs.promises.open(file, 'r');
+  const tag = Buffer.alloc(16);
+  await fh.read(tag, 0, 16, size - 16);
+  await fh.close();
+  const d = crypto.createDecipheriv('aes-256-gcm', key, fs.readFileSync(file + '.iv'));
+  d.setAuthTag(tag);
+  let n = 0;
+  if (size > 16) {
+    for await (const chunk of fs.createReadStream(file, { start: 0, end: size - 17, highWaterMark: CHUNK })) n += d.update(chunk).length;
+  }
+  n += d.final().length;
+  return n;
+}
+
+function mibps(size: number, m: Measure): number { return size / MIB / m.seconds; }
+function fmt(x: number, d = 1): string { return x.toFixed(d); }
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  console.log('S3 encryption client benchmark');
+  console.log(`node ${process.version}, ${os.cpus()[0]?.model ?? 'cpu'} x${os.cpus().length}, OpenSSL ${process.versions.openssl}`);
+  console.log('Byte path: in-process S3 stand-in backed by local files in ' + DIR + ', in-memory KMS stand-in; no network.');
+  console.log('Raw = node:crypto AES-256-GCM over the same chunks into the same kind of file sink (the limit; it releases unverified plaintext).');
+  console.log('Peer = @aws-crypto/client-node, ALG_AES256_GCM_IV12_TAG16_HKDF_SHA512_COMMIT_KEY (no signature), raw AES keyring, 4 KiB frames.');
+  console.log('Ours decrypt "auth" = default mode: no plaintext before the tag verifies (in memory up to 64 MiB, above that a ciphertext spool file + AES-CTR second pass).');
+  console.log('');
+
+  const kms = new FakeKms(['bench-key']);
+  const s3 = new FileS3();
+  const client = new S3EncryptionClient({ s3: s3.asClient(), kms: kms.asClient(), kmsKeyId: 'bench-key', partSize: PART, uploadConcurrency: 4, tempDir: DIR });
+  const rawKey = crypto.randomBytes(32);
+  const peer = buildClient(CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT);
+  const keyring = new RawAesKeyringNode({
+    keyName: 'bench', keyNamespace: 'bench', unencryptedMasterKey: crypto.randomBytes(32),
+    wrappingSuite: RawAesWrappingSuiteIdentifier.AES256_GCM_IV12_TAG16_NO_PADDING,
+  });
+
+  const rows: string[][] = [['size', 'op', 'contender', 'MiB/s', 'vs raw', 'vs peer', 'peak RSS MiB', 'peak +MiB']];
+  for (const sizeMib of SIZES_MIB) {
+    const size = sizeMib * MIB;
+    const key = `obj-${sizeMib}`;
+    const rawFile = path.join(DIR, `raw-${sizeMib}`);
+    const peerFile = path.join(DIR, `peer-${sizeMib}`);
+
+    // Warm-up on the smallest size keeps JIT and OpenSSL set-up out of the first figure.
+    if (sizeMib === SIZES_MIB[0]) {
+      await client.putObjectStream({ Bucket: 'b', Key: 'warm', Body: source(MIB) });
+      await drain((await client.getObject({ Bucket: 'b', Key: 'warm' })).Body);
+      await rawEncrypt(MIB, rawKey, rawFile);
+    }
+
+    const encRaw = await measure(() => rawEncrypt(size, rawKey, rawFile));
+    const encOurs = await measure(async () => { await client.putObjectStream({ Bucket: 'b', Key: key, Body: source(size) }); });
+    let encPeer: Measure | undefined;
+    if (WITH_PEER) {
+      encPeer = await measure(() => pipeline(source(size), peer.encryptStream(keyring, {
+        suiteId: AlgorithmSuiteIdentifier.ALG_AES256_GCM_IV12_TAG16_HKDF_SHA512_COMMIT_KEY,
+      }), fs.createWriteStream(peerFile)));
+    }
+    const add = (op: string, who: string, m: Measure, raw: Measure, p?: Measure) => rows.push([
+      `${sizeMib} MiB`, op, who, fmt(mibps(size, m)), who === 'raw' ? '1.00' : fmt(raw.seconds / m.seconds, 2),
+      p && who !== 'peer' ? fmt(p.seconds / m.seconds, 2) : '', fmt(m.peakRssMiB, 0), fmt(m.peakDeltaMiB, 0),
+    ]);
+    add('encrypt', 'raw', encRaw, encRaw);
+    add('encrypt', 'ours', encOurs, encRaw, encPeer);
+    if (encPeer) add('encrypt', 'peer', encPeer, encRaw);
+
+    let plainBytes = 0;
+    const decRaw = await measure(async () => { plainBytes = await rawDecrypt(rawKey, rawFile); });
+    if (plainBytes !== size) throw new Error('raw decrypt size mismatch');
+    const decOurs = await measure(async () => { plainBytes = await drain((await client.getObject({ Bucket: 'b', Key: key })).Body); });
+    if (plainBytes !== size) throw new Error('client decrypt size mismatch');
+    const decUnauth = await measure(async () => { plainBytes = await drain((await client.getObject({ Bucket: 'b', Key: key, allowUnauthenticatedStreaming: true })).Body); });
+    if (plainBytes !== size) throw new Error('client unauthenticated decrypt size mismatch');
+    let decPeer: Measure | undefined;
+    if (WITH_PEER) {
+      decPeer = await measure(async () => {
+        plainBytes = await drain(fs.createReadStream(peerFile, { highWaterMark: CHUNK }).pipe(peer.decryptUnsignedMessageStream(keyring)));
+      });
+      if (plainBytes !== size) throw new Error('peer decrypt size mismatch');
+    }
+    add('decrypt', 'raw', decRaw, decRaw);
+    add('decrypt', 'ours auth', decOurs, decRaw, decPeer);
+    add('decrypt', 'ours unauth', decUnauth, decRaw, decPeer);
+    if (decPeer) add('decrypt', 'peer', decPeer, decRaw);
+
+    for (const f of [rawFile, rawFile + '.iv', peerFile, s3.file(key)]) fs.rmSync(f, { force: true });
+  }
+
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  for (const r of rows) console.log(r.map((c, i) => c.padEnd(widths[i])).join('  '));
+  console.log('"vs raw" and "vs peer" are speed ratios (>1 = ours faster). Peak RSS is the whole process; "+MiB" is over the idle RSS before the run.');
+
+  // KMS calls per 1,000 objects, with and without the cache.
+  console.log('');
+  const counts: string[] = [];
+  for (const cache of [false, true]) {
+    const k = new FakeKms(['bench-key']);
+    const c = new S3EncryptionClient({ s3: new FakeS3().asClient(), kms: k.asClient(), kmsKeyId: 'bench-key', cache: cache ? { maxObjects: 1000, maxAgeSeconds: 300 } : undefined });
+    for (let i = 0; i < 1000; i++) await c.putObject({ Bucket: 'b', Key: `o${i}`, Body: `object ${i}`, encryptionContext: { app: 'bench' } });
+    for (let i = 0; i < 1000; i++) await drain((await c.getObject({ Bucket: 'b', Key: `o${i}`, encryptionContext: { app: 'bench' } })).Body);
+    counts.push(`${cache ? 'with cache (1000 objects / 300 s per key)' : 'without cache'}: GenerateDataKey ${k.generateCalls}, Decrypt ${k.decryptCalls} per 1,000 objects written and read`);
+  }
+  console.log('KMS calls (in-memory KMS stand-in counts every call):');
+  for (const c of counts) console.log('  ' + c);
+  fs.rmSync(DIR, { recursive: true, force: true });
+  console.log(`\nTotal run time ${fmt((Date.now() - started) / 1000)} s`);
+}
+
+main().catch((e) => { fs.rmSync(DIR, { recursive: true, force: true }); console.error(e); process.exit(1); });
