@@ -1,0 +1,220 @@
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { KEY_ADMIN_ACTIONS, S3_KEY_USAGE_ACTIONS } from './key-policy';
+
+/**
+ * Administrative actions on a tenant key. CreateGrant is left out: S3 needs no grant for SSE-KMS,
+ * and a grant is a second path to the data plane that the key policy would not show.
+ */
+export const TENANT_KEY_ADMIN_ACTIONS = KEY_ADMIN_ACTIONS.filter((a) => a !== 'kms:CreateGrant');
+
+/** Actions for client-side (envelope) encryption called directly against KMS. */
+export const TENANT_DIRECT_ACTIONS = ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:GenerateDataKeyWithoutPlaintext'];
+
+/** What a tenant-key statement needs to know about where the key may be used. */
+export interface TenantScope {
+  /** The keyring's bucket ARN, fixed at synth. */
+  readonly bucketArn: string;
+  /** Root of the tenant prefixes, ending in '/'. */
+  readonly tenantsPrefix: string;
+  /** Principal-tag key and encryption-context key that name the tenant. */
+  readonly tagKey: string;
+  readonly region: string;
+  readonly account: string;
+  /** Whether S3 Bucket Keys may be used, which puts the bucket ARN in the encryption context. */
+  readonly bucketKeys: boolean;
+}
+
+/** `${aws:PrincipalTag/<key>}`: resolved by IAM at request time. */
+export function principalTagVariable(tagKey: string): string {
+  return '${aws:PrincipalTag/' + tagKey + '}';
+}
+
+/** The encryption-context values S3 sends for objects under one tenant prefix. */
+function s3ContextArns(scope: TenantScope, tenant: string, allowBucketKey: boolean): string[] {
+  const objects = `${scope.bucketArn}/${scope.tenantsPrefix}${tenant}/*`;
+  return allowBucketKey ? [scope.bucketArn, objects] : [objects];
+}
+
+/** Administration by the account (through IAM) and by the named admins; never usage. */
+export function tenantAdminStatements(admins: iam.IPrincipal[]): iam.PolicyStatement[] {
+  const statements = [new iam.PolicyStatement({
+    sid: 'KeyAdministrationByTheAccount',
+    principals: [new iam.AccountRootPrincipal()],
+    actions: TENANT_KEY_ADMIN_ACTIONS,
+    resources: ['*'],
+  })];
+  if (admins.length > 0) {
+    statements.push(new iam.PolicyStatement({
+      sid: 'KeyAdministrationByNamedAdmins',
+      principals: admins,
+      actions: TENANT_KEY_ADMIN_ACTIONS,
+      resources: ['*'],
+    }));
+  }
+  return statements;
+}
+
+/**
+ * A dedicated key's usage by principals tagged with its tenant: through S3 for the tenant's
+ * prefix, or directly with the tenant's encryption context. The tag value is a literal, so the
+ * statement names one tenant and its size does not depend on how many tenants exist.
+ */
+export function dedicatedTagStatements(scope: TenantScope, tenant: string): iam.PolicyStatement[] {
+  const tag = `aws:PrincipalTag/${scope.tagKey}`;
+  return [
+    new iam.PolicyStatement({
+      sid: 'TenantTaggedPrincipalsUseThroughS3',
+      principals: [new iam.AccountRootPrincipal()],
+      actions: S3_KEY_USAGE_ACTIONS,
+      resources: ['*'],
+      conditions: {
+        StringEquals: { 'kms:ViaService': `s3.${scope.region}.amazonaws.com`, 'kms:CallerAccount': scope.account, [tag]: tenant },
+        StringLike: { 'kms:EncryptionContext:aws:s3:arn': s3ContextArns(scope, tenant, scope.bucketKeys) },
+      },
+    }),
+    new iam.PolicyStatement({
+      sid: 'TenantTaggedPrincipalsEncryptDirectly',
+      principals: [new iam.AccountRootPrincipal()],
+      actions: TENANT_DIRECT_ACTIONS,
+      resources: ['*'],
+      conditions: {
+        StringEquals: { 'kms:CallerAccount': scope.account, [tag]: tenant, [`kms:EncryptionContext:${scope.tagKey}`]: tenant },
+      },
+    }),
+  ];
+}
+
+/**
+ * A dedicated key's usage by the tenant's named principals, with the same scoping as the tag
+ * statements. Principals are added to these statements as grants are made.
+ */
+export function dedicatedPrincipalStatements(scope: TenantScope, tenant: string): iam.PolicyStatement[] {
+  return [
+    new iam.PolicyStatement({
+      sid: 'TenantPrincipalsUseThroughS3',
+      actions: S3_KEY_USAGE_ACTIONS,
+      resources: ['*'],
+      conditions: {
+        StringEquals: { 'kms:ViaService': `s3.${scope.region}.amazonaws.com`, 'kms:CallerAccount': scope.account },
+        StringLike: { 'kms:EncryptionContext:aws:s3:arn': s3ContextArns(scope, tenant, scope.bucketKeys) },
+      },
+    }),
+    new iam.PolicyStatement({
+      sid: 'TenantPrincipalsEncryptDirectly',
+      actions: TENANT_DIRECT_ACTIONS,
+      resources: ['*'],
+      conditions: {
+        StringEquals: { 'kms:CallerAccount': scope.account, [`kms:EncryptionContext:${scope.tagKey}`]: tenant },
+      },
+    }),
+  ];
+}
+
+/**
+ * The pooled key's usage: only by tagged principals, only for their own tenant, through S3 for
+ * their prefix with their `tenant` context entry, or directly with it. The tag is a policy
+ * variable, so the policy is the same size for one tenant or ten thousand. S3 Bucket Keys are
+ * never allowed here: a bucket-level key would be shared by every pooled tenant.
+ */
+export function pooledStatements(scope: TenantScope): iam.PolicyStatement[] {
+  const tagVar = principalTagVariable(scope.tagKey);
+  const context = `kms:EncryptionContext:${scope.tagKey}`;
+  const tagged = { [`aws:PrincipalTag/${scope.tagKey}`]: 'false' };
+  return [
+    new iam.PolicyStatement({
+      sid: 'TaggedTenantsUseThroughS3ForTheirPrefix',
+      principals: [new iam.AccountRootPrincipal()],
+      actions: S3_KEY_USAGE_ACTIONS,
+      resources: ['*'],
+      conditions: {
+        StringEquals: { 'kms:ViaService': `s3.${scope.region}.amazonaws.com`, 'kms:CallerAccount': scope.account, [context]: tagVar },
+        StringLike: { 'kms:EncryptionContext:aws:s3:arn': s3ContextArns(scope, tagVar, false) },
+        Null: tagged,
+      },
+    }),
+    new iam.PolicyStatement({
+      sid: 'TaggedTenantsEncryptDirectlyWithTheirContext',
+      principals: [new iam.AccountRootPrincipal()],
+      actions: TENANT_DIRECT_ACTIONS,
+      resources: ['*'],
+      conditions: {
+        StringEquals: { 'kms:CallerAccount': scope.account, [context]: tagVar },
+        Null: tagged,
+      },
+    }),
+  ];
+}
+
+const KEY_HEADER = 's3:x-amz-server-side-encryption-aws-kms-key-id';
+const OBJECT_ACTIONS = [
+  's3:GetObject', 's3:GetObjectVersion', 's3:GetObjectAttributes', 's3:GetObjectTagging', 's3:PutObject',
+  's3:PutObjectTagging', 's3:DeleteObject', 's3:DeleteObjectVersion', 's3:RestoreObject', 's3:AbortMultipartUpload',
+];
+
+/**
+ * Bucket-policy statements for the tenant prefixes. None names a tenant, so the policy is the same
+ * size for any number of tenants: writes under the tenant root must name a KMS key of this account
+ * and Region other than the bucket's default key (the tenant key policies then decide which), and
+ * a principal that carries the tenant tag is held to its own prefix.
+ */
+export function tenantBucketStatements(scope: TenantScope, bucketKeyArn: string, partition: string, abac: boolean): iam.PolicyStatement[] {
+  const tenantObjects = `${scope.bucketArn}/${scope.tenantsPrefix}*`;
+  const deny = (sid: string, conditions: Record<string, Record<string, unknown>>) => new iam.PolicyStatement({
+    sid,
+    effect: iam.Effect.DENY,
+    principals: [new iam.AnyPrincipal()],
+    actions: ['s3:PutObject'],
+    resources: [tenantObjects],
+    conditions,
+  });
+  const statements = [
+    deny('DenyTenantPutWithoutATenantKey', { Null: { [KEY_HEADER]: 'true' } }),
+    deny('DenyTenantPutWithTheBucketDefaultKey', { StringEquals: { [KEY_HEADER]: bucketKeyArn } }),
+    deny('DenyTenantPutWithAKeyOfAnotherAccountOrRegion', {
+      StringNotLike: { [KEY_HEADER]: `arn:${partition}:kms:${scope.region}:${scope.account}:key/*` },
+    }),
+  ];
+  if (abac) {
+    const tagVar = principalTagVariable(scope.tagKey);
+    const tagged = { [`aws:PrincipalTag/${scope.tagKey}`]: 'false' };
+    statements.push(
+      new iam.PolicyStatement({
+        sid: 'DenyTaggedTenantsObjectsOutsideTheirPrefix',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: OBJECT_ACTIONS,
+        notResources: [`${scope.bucketArn}/${scope.tenantsPrefix}${tagVar}/*`],
+        conditions: { Null: tagged },
+      }),
+      new iam.PolicyStatement({
+        sid: 'DenyTaggedTenantsListingOutsideTheirPrefix',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: ['s3:ListBucket', 's3:ListBucketVersions'],
+        resources: [scope.bucketArn],
+        conditions: { Null: tagged, StringNotLike: { 's3:prefix': `${scope.tenantsPrefix}${tagVar}/*` } },
+      }),
+    );
+  }
+  return statements;
+}
+
+/** IAM-side statements of a grant on one tenant's prefix (S3 side). */
+export function tenantS3GrantStatements(scope: TenantScope, tenant: string, read: boolean, write: boolean): iam.PolicyStatement[] {
+  const objects = `${scope.bucketArn}/${scope.tenantsPrefix}${tenant}/*`;
+  const statements: iam.PolicyStatement[] = [];
+  if (read) {
+    statements.push(
+      new iam.PolicyStatement({ actions: ['s3:GetObject', 's3:GetObjectVersion', 's3:GetObjectAttributes'], resources: [objects] }),
+      new iam.PolicyStatement({
+        actions: ['s3:ListBucket'],
+        resources: [scope.bucketArn],
+        conditions: { StringLike: { 's3:prefix': [`${scope.tenantsPrefix}${tenant}/`, `${scope.tenantsPrefix}${tenant}/*`] } },
+      }),
+    );
+  }
+  if (write) {
+    statements.push(new iam.PolicyStatement({ actions: ['s3:PutObject', 's3:AbortMultipartUpload', 's3:DeleteObject'], resources: [objects] }));
+  }
+  return statements;
+}
