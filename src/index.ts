@@ -1,2 +1,3 @@
 export * from './bucket/encrypted-bucket';
 export * from './trail/encryption-audit-trail';
+export * from './keys/tenant-keyring';
