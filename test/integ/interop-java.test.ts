@@ -8,8 +8,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { CreateBucketCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { EncryptionContextMismatchError, S3EncryptionClient } from '../../src/client';
-import { javaS3ec, runJavaS3ec } from '../support/java-client';
+import { EncryptionContextMismatchError, LegacyFormatRefusedError, S3EncryptionClient } from '../../src/client';
+import { javaLegacyV1Put, javaS3ec, runJavaS3ec } from '../support/java-client';
 import { MotoServer, startMotoServer } from '../support/moto-server';
 
 const BUCKET = 'interop-java';
@@ -140,6 +140,22 @@ describe('Java writes, this client reads', () => {
     await javaS3ec('put', BUCKET, 'java-unicode.bin', file('java-unicode.in', plain), { ...java(), context });
     const out = await ours.getObject({ Bucket: BUCKET, Key: 'java-unicode.bin', encryptionContext: context });
     expect(out.encryptionContext).toEqual(context);
+    expect((await bodyBytes(out.Body)).equals(plain)).toBe(true);
+  });
+
+  test('legacy (AES-CBC content, kms wrapping) from the SDK v1 client: refused by default, read when legacy modes are enabled', async () => {
+    const plain = randomBytes(MIB + 3);
+    const context = { dept: 'finance' };
+    await javaLegacyV1Put(BUCKET, 'java-v1.bin', file('java-v1.in', plain), { ...java(), context });
+    const m = await rawMetadata('java-v1.bin');
+    expect(m).toMatchObject({ 'x-amz-cek-alg': 'AES/CBC/PKCS5Padding', 'x-amz-wrap-alg': 'kms' });
+    expect(JSON.parse(m['x-amz-matdesc'])).toEqual({ ...context, kms_cmk_id: kmsKeyId });
+    await expect(ours.getObject({ Bucket: BUCKET, Key: 'java-v1.bin', encryptionContext: context })).rejects.toBeInstanceOf(LegacyFormatRefusedError);
+    const legacy = new S3EncryptionClient({ s3, kms, kmsKeyId, enableLegacyUnauthenticatedModes: true });
+    const out = await legacy.getObject({ Bucket: BUCKET, Key: 'java-v1.bin', encryptionContext: context });
+    // The SDK v1 client stores the key under x-amz-key-v2, so the metadata generation is V2 even though the algorithms are legacy.
+    expect(out.formatVersion).toBe('v2');
+    expect(out.authenticated).toBe(false);
     expect((await bodyBytes(out.Body)).equals(plain)).toBe(true);
   });
 

@@ -9,6 +9,7 @@ import * as path from 'node:path';
 const REPO_ROOT = path.resolve(__dirname, '..', '..');
 const CLASSPATH_FILE = path.join(REPO_ROOT, '.tools', 'java', 'classpath');
 const MAIN_CLASS = 'dev.cdks3encryption.interop.S3ecCli';
+const LEGACY_MAIN_CLASS = 'dev.cdks3encryption.interop.LegacyV1Cli';
 
 export interface JavaS3ecOptions {
   /** moto's base URL; S3 and KMS share it. */
@@ -55,12 +56,34 @@ export function runJavaS3ec(command: 'put' | 'get', bucket: string, key: string,
   if (o.requireCommitment) args.push('--require-commitment');
   if (o.instructionFile) args.push('--instruction-file');
   if (o.multipartPartSize) args.push('--multipart-part-size', String(o.multipartPartSize));
+  return exec(args, o.timeoutMs);
+}
+
+function exec(args: string[], timeoutMs: number | undefined): Promise<JavaRun> {
   return new Promise((resolve) => {
-    execFile('java', args, { timeout: o.timeoutMs ?? 90_000, maxBuffer: 16 * 1024 * 1024, killSignal: 'SIGKILL' }, (err, stdout, stderr) => {
+    execFile('java', args, { timeout: timeoutMs ?? 90_000, maxBuffer: 16 * 1024 * 1024, killSignal: 'SIGKILL' }, (err, stdout, stderr) => {
       const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : -1) : 0;
       resolve({ code, stdout: String(stdout), stderr: String(stderr) + (err && code === -1 ? `\n${err.message}` : '') });
     });
   });
+}
+
+/**
+ * Writes the legacy V1 format (AES-CBC, `kms` wrapping, context in x-amz-matdesc) with the retired
+ * AWS SDK for Java v1 encryption client in EncryptionOnly mode.
+ */
+export async function javaLegacyV1Put(bucket: string, key: string, file: string, o: Pick<JavaS3ecOptions, 'endpoint' | 'kmsKeyId' | 'context' | 'timeoutMs'>): Promise<JavaRun> {
+  const args = [
+    '-Xmx512m', '-XX:TieredStopAtLevel=1', '-Daws.java.v1.disableDeprecationAnnouncement=true',
+    '-cp', javaClasspath(), LEGACY_MAIN_CLASS,
+    'put', bucket, key, file, '--endpoint', o.endpoint, '--kms-key', o.kmsKeyId,
+  ];
+  if (o.context && Object.keys(o.context).length > 0) {
+    args.push('--context', Object.entries(o.context).map(([k, v]) => `${k}=${v}`).join(','));
+  }
+  const run = await exec(args, o.timeoutMs);
+  if (run.code !== 0) throw new Error(`Java SDK v1 encryption client put s3://${bucket}/${key} failed (exit ${run.code}):\n${run.stderr}${run.stdout}`);
+  return run;
 }
 
 /** Like runJavaS3ec, but throws with the Java client's own error output when it fails. */
