@@ -189,7 +189,8 @@ export class SseCustomerKey {
         throw new SseCustomerInsecureEndpointError(originOf(configured));
       }
     }
-    if (!GUARDED.has(s3)) {
+    // identify() also catches a guard added by another copy of this module in the same process.
+    if (!GUARDED.has(s3) && !s3.middlewareStack.identify().some((m) => m.startsWith(MIDDLEWARE_NAME))) {
       s3.middlewareStack.add(
         (next) => async (args) => {
           const request = args.request as { protocol?: string; hostname?: string; port?: number; headers?: Record<string, string> };
