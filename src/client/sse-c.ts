@@ -294,7 +294,8 @@ export class SseCustomerKey {
 
     if (size <= threshold) {
       const out: CopyObjectCommandOutput = await s3.send(new CopyObjectCommand({
-        Bucket, Key,
+        Bucket,
+        Key,
         CopySource: copySource,
         CopySourceIfMatch: head.ETag,
         MetadataDirective: 'COPY',
@@ -310,7 +311,8 @@ export class SseCustomerKey {
     const partSize = Math.max(requestedPartSize, Math.ceil(size / MAX_PARTS));
     const tagging = await s3.send(new GetObjectTaggingCommand({ Bucket, Key, VersionId: head.VersionId }), sendOptions);
     const created = await s3.send(new CreateMultipartUploadCommand({
-      Bucket, Key,
+      Bucket,
+      Key,
       ContentType: head.ContentType,
       ContentEncoding: head.ContentEncoding,
       ContentDisposition: head.ContentDisposition,
@@ -338,7 +340,9 @@ export class SseCustomerKey {
           const start = index * partSize;
           const end = Math.min(size, start + partSize) - 1;
           const out = await s3.send(new UploadPartCopyCommand({
-            Bucket, Key, UploadId,
+            Bucket,
+            Key,
+            UploadId,
             PartNumber: index + 1,
             CopySource: copySource,
             CopySourceIfMatch: head.ETag,
@@ -351,7 +355,9 @@ export class SseCustomerKey {
       };
       await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
       const done = await s3.send(new CompleteMultipartUploadCommand({
-        Bucket, Key, UploadId,
+        Bucket,
+        Key,
+        UploadId,
         MultipartUpload: { Parts: parts },
         ...options.newKey.requestParams(),
       }), sendOptions);

@@ -105,9 +105,13 @@ describe('SSE-C round trip', () => {
 describe('re-keying', () => {
   async function putTagged(key: SseCustomerKey, objectKey: string, body: Buffer): Promise<void> {
     await key.putObject(s3, {
-      Bucket: BUCKET, Key: objectKey, Body: body,
-      ContentType: 'application/x-archive', CacheControl: 'max-age=60', ContentDisposition: 'attachment; filename="a.bin"',
-      Metadata: { project: 'rekey', 'x-original': 'yes' },
+      Bucket: BUCKET,
+      Key: objectKey,
+      Body: body,
+      ContentType: 'application/x-archive',
+      CacheControl: 'max-age=60',
+      ContentDisposition: 'attachment; filename="a.bin"',
+      Metadata: { 'project': 'rekey', 'x-original': 'yes' },
       Tagging: 'classification=secret&team=data',
     });
   }
@@ -143,8 +147,12 @@ describe('re-keying', () => {
     const body = randomBytes(12 * 1024 * 1024 + 11);
     await putTagged(oldKey, 'rekey-multipart.bin', body);
     const result = await oldKey.rekeyObject(s3, {
-      Bucket: BUCKET, Key: 'rekey-multipart.bin', newKey,
-      multipartThresholdBytes: 1024 * 1024, partSizeBytes: 5 * 1024 * 1024, concurrency: 2,
+      Bucket: BUCKET,
+      Key: 'rekey-multipart.bin',
+      newKey,
+      multipartThresholdBytes: 1024 * 1024,
+      partSizeBytes: 5 * 1024 * 1024,
+      concurrency: 2,
     });
     expect(result).toMatchObject({ method: 'UploadPartCopy', parts: 3, sizeBytes: body.length });
     await expectRekeyed(oldKey, newKey, 'rekey-multipart.bin', body);
@@ -209,8 +217,12 @@ describe('re-keying', () => {
     }) as unknown as typeof s3.send);
     try {
       await expect(key.rekeyObject(s3, {
-        Bucket: BUCKET, Key: 'rekey-abort.bin', newKey: SseCustomerKey.generate(),
-        multipartThresholdBytes: 0, partSizeBytes: 5 * 1024 * 1024, abortSignal: controller.signal,
+        Bucket: BUCKET,
+        Key: 'rekey-abort.bin',
+        newKey: SseCustomerKey.generate(),
+        multipartThresholdBytes: 0,
+        partSizeBytes: 5 * 1024 * 1024,
+        abortSignal: controller.signal,
       })).rejects.toThrow();
     } finally {
       spy.mockRestore();
@@ -228,8 +240,11 @@ describe('plain HTTP', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const port = (server.address() as net.AddressInfo).port;
     const insecure = new S3Client({
-      endpoint: `http://127.0.0.1:${port}`, region: 'us-east-1', forcePathStyle: true,
-      credentials: { accessKeyId: 'x', secretAccessKey: 'y' }, maxAttempts: 1,
+      endpoint: `http://127.0.0.1:${port}`,
+      region: 'us-east-1',
+      forcePathStyle: true,
+      credentials: { accessKeyId: 'x', secretAccessKey: 'y' },
+      maxAttempts: 1,
     });
     const key = SseCustomerKey.generate();
     try {
