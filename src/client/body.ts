@@ -187,6 +187,105 @@ async function writeAll(fh: fs.promises.FileHandle, bufs: Buffer[]): Promise<voi
   }
 }
 
+/** SHA-256 of each fixed-size segment of a verified ciphertext (tag excluded). */
+export interface Fingerprints {
+  readonly segment: number;
+  readonly length: number;
+  readonly hashes: Buffer[];
+}
+
+/** Feeds bytes and records a digest per fixed-size segment, whatever the chunking. */
+class SegmentHasher {
+  readonly hashes: Buffer[] = [];
+  private hash = crypto.createHash('sha256');
+  private filled = 0;
+  length = 0;
+  constructor(private readonly segment: number) {}
+  update(b: Buffer): void {
+    let off = 0;
+    while (off < b.length) {
+      const n = Math.min(b.length - off, this.segment - this.filled);
+      this.hash.update(b.subarray(off, off + n));
+      this.filled += n; off += n; this.length += n;
+      if (this.filled === this.segment) { this.hashes.push(this.hash.digest()); this.hash = crypto.createHash('sha256'); this.filled = 0; }
+    }
+  }
+  finish(): Fingerprints {
+    if (this.filled > 0) this.hashes.push(this.hash.digest());
+    return { segment: this.segment, length: this.length, hashes: this.hashes };
+  }
+}
+
+/**
+ * Refetch mode, first pass: verifies the GCM tag over the whole object and keeps a SHA-256 per
+ * segment of the ciphertext (32 bytes per segment, so memory stays constant in practice).
+ */
+export async function verifyAndFingerprint(source: CiphertextSource | undefined, p: GcmParams, segment: number): Promise<Fingerprints> {
+  const d = gcmDecryptor(p);
+  const split = new TagSplitter();
+  const hasher = new SegmentHasher(segment);
+  try {
+    for await (const chunk of iterate(source)) {
+      for (const part of split.push(chunk)) { d.update(part); hasher.update(part); }
+    }
+    d.setAuthTag(split.tag());
+    try { d.final(); } catch (e) { throw tamperedTag(e); }
+  } catch (e) {
+    destroySource(source);
+    throw e;
+  }
+  return hasher.finish();
+}
+
+function changedBetweenReads(): TamperedObjectError {
+  return new TamperedObjectError(
+    'The object changed between the verifying read and the decrypting read (a segment does not match the verified ciphertext). ' +
+    'No unverified plaintext was released. Retry; if it persists, the storage is returning inconsistent data.');
+}
+
+/**
+ * Refetch mode, second pass: decrypts a second download of the same object, releasing each segment's
+ * plaintext only after that segment's ciphertext hashes to the value verified in the first pass.
+ */
+export function decryptRefetched(source: CiphertextSource | undefined, p: GcmParams, fp: Fingerprints): DecryptedBody {
+  const ctr = gcmAsCtrDecryptor(p);
+  async function* run(): AsyncGenerator<Buffer> {
+    let held: Buffer[] = [];
+    let hash = crypto.createHash('sha256');
+    let index = 0;
+    let offset = 0;
+    let trailing = 0;
+    const segmentEnd = () => Math.min((index + 1) * fp.segment, fp.length);
+    for await (const chunk of iterate(source)) {
+      let c = chunk;
+      while (c.length > 0) {
+        if (offset >= fp.length) { trailing += c.length; break; }
+        const n = Math.min(c.length, segmentEnd() - offset);
+        const piece = c.subarray(0, n);
+        hash.update(piece);
+        held.push(piece);
+        offset += n;
+        c = c.subarray(n);
+        if (offset === segmentEnd()) {
+          const expected = fp.hashes[index];
+          const actual = hash.digest();
+          if (!expected || !crypto.timingSafeEqual(expected, actual)) throw changedBetweenReads();
+          for (const h of held) { const o = ctr.update(h); if (o.length) yield o; }
+          held = [];
+          hash = crypto.createHash('sha256');
+          index++;
+        }
+      }
+    }
+    if (offset !== fp.length || trailing !== TAG_LENGTH) throw changedBetweenReads();
+    const last = ctr.final();
+    if (last.length) yield last;
+  }
+  const out = Readable.from(run(), { objectMode: false });
+  out.on('close', () => destroySource(source));
+  return withReaders(out);
+}
+
 /** Streams plaintext as it is decrypted; the stream errors at the end if the tag fails. Opt-in only. */
 export function decryptGcmUnauthenticated(source: CiphertextSource | undefined, p: GcmParams): DecryptedBody {
   const d = gcmDecryptor(p);

@@ -23,7 +23,7 @@ import {
 import { DecryptCommand, GenerateDataKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import {
   DecryptedBody, RandomSource, decryptCbc, decryptGcmBuffered, decryptGcmSpooled, decryptGcmUnauthenticated,
-  defaultRandom, destroySource, iterate, withReaders,
+  decryptRefetched, defaultRandom, verifyAndFingerprint, destroySource, iterate, withReaders,
 } from './body';
 import { CachedDataKey, DataKeyCache, DataKeyCacheOptions } from './cache';
 import { gcmEncryptor, V3_FIXED_IV, SUITE_V3_ID_BYTES, verifyCommitmentAndDerive, v3Commitment, v3DerivedKey } from './crypto';
@@ -42,7 +42,7 @@ import {
 export type CommitmentPolicy = 'REQUIRE_ENCRYPT_REQUIRE_DECRYPT' | 'REQUIRE_ENCRYPT_ALLOW_DECRYPT' | 'FORBID_ENCRYPT_ALLOW_DECRYPT';
 
 /** What getObject does with an authenticated object larger than maxBufferBytes. */
-export type LargeObjectMode = 'spool' | 'refuse';
+export type LargeObjectMode = 'spool' | 'refetch' | 'refuse';
 
 export interface S3EncryptionClientProps {
   /** Your S3 client (AWS SDK for JavaScript v3). */
@@ -65,7 +65,11 @@ export interface S3EncryptionClientProps {
   readonly cache?: DataKeyCache | DataKeyCacheOptions | boolean;
   /** Objects up to this many bytes are decrypted in memory; larger ones follow largeObjects. Default 64 MiB. */
   readonly maxBufferBytes?: number;
-  /** Large authenticated objects: 'spool' (verify into a private temp file of ciphertext, default) or 'refuse'. */
+  /**
+   * Large authenticated objects: 'spool' (verify while writing the ciphertext to a private temp file,
+   * default), 'refetch' (verify on a first download, then decrypt a second download segment by segment
+   * against SHA-256 fingerprints of the verified bytes; no disk, twice the GETs), or 'refuse'.
+   */
   readonly largeObjects?: LargeObjectMode;
   /** Directory for spooled ciphertext. Default os.tmpdir(). */
   readonly tempDir?: string;
@@ -134,6 +138,7 @@ interface PreparedEncryption {
 
 const MIB = 1024 * 1024;
 const MIN_PART = 5 * MIB;
+const REFETCH_SEGMENT = 4 * MIB;
 const RESERVED_CONTEXT_KEYS = [EC_CEK_ALG_KEY, EC_KMS_CMK_ID];
 const WRONG_KEY_ERRORS = ['IncorrectKeyException', 'AccessDeniedException', 'NotFoundException', 'DisabledException', 'KMSInvalidStateException', 'InvalidKeyUsageException'];
 
@@ -433,6 +438,15 @@ export class S3EncryptionClient {
         body = withReaders(Readable.from(await decryptGcmBuffered(source as any, params, this.maxBufferBytes)));
       } else if (this.largeObjects === 'spool') {
         body = await decryptGcmSpooled(source as any, params, this.tempDir);
+      } else if (this.largeObjects === 'refetch') {
+        const fingerprints = await verifyAndFingerprint(source as any, params, REFETCH_SEGMENT);
+        // Pin the exact object that was verified; the fingerprints catch anything else.
+        const again = await this.s3.send(new GetObjectCommand({ ...request, IfMatch: res.ETag ?? request.IfMatch, VersionId: res.VersionId ?? request.VersionId }));
+        if (again.ContentLength !== undefined && again.ContentLength !== ctLength) {
+          destroySource(again.Body);
+          throw new TamperedObjectError('The object changed between the verifying read and the decrypting read (different length). Retry.');
+        }
+        body = decryptRefetched(again.Body as any, params, fingerprints);
       } else {
         throw new InvalidRequestError(`The object (${ctLength ?? 'unknown'} bytes) is larger than maxBufferBytes (${this.maxBufferBytes}) and largeObjects is 'refuse'. ` +
           'Set largeObjects: \'spool\' to verify through a temporary file, raise maxBufferBytes, or pass allowUnauthenticatedStreaming: true if you accept unverified plaintext.');

@@ -87,6 +87,44 @@ describe('large authenticated reads', () => {
     fs.rmSync(tempDir, { recursive: true, force: true });
   });
 
+  test('refetch: second download is released segment by segment only if it matches the verified bytes', async () => {
+    const { s3, client } = make({ maxBufferBytes: MIB, largeObjects: 'refetch' });
+    const data = crypto.randomBytes(10 * MIB + 5);
+    await client.putObject({ Bucket: B, Key: 'rf', Body: data });
+    const got = await client.getObject({ Bucket: B, Key: 'rf' });
+    expect(got.authenticated).toBe(true);
+    expect((await readAll(got.Body)).equals(data)).toBe(true);
+    expect(s3.calls.filter((c) => c === 'GetObjectCommand').length).toBe(2);
+
+    // Swap one byte in the third 4 MiB segment after the verifying read: only the two verified segments come out.
+    const original = Buffer.from(s3.objects.get(`${B}/rf`)!.body);
+    const realSend = s3.send.bind(s3);
+    let gets = 0;
+    (s3 as any).send = async (cmd: any) => {
+      const out = await realSend(cmd);
+      if (cmd.constructor.name === 'GetObjectCommand' && ++gets === 1) {
+        const o = s3.objects.get(`${B}/rf`)!;
+        o.body = Buffer.from(o.body);
+        o.body[9 * MIB] ^= 1;
+      }
+      return out;
+    };
+    const swapped = await client.getObject({ Bucket: B, Key: 'rf' });
+    const released: Buffer[] = [];
+    const err = await (async () => { for await (const c of swapped.Body) released.push(Buffer.from(c)); })().then(() => undefined, (e) => e);
+    expect(err).toBeInstanceOf(TamperedObjectError);
+    expect(err.message).toMatch(/changed between/);
+    const prefix = Buffer.concat(released);
+    expect(prefix.length).toBe(8 * MIB);
+    expect(prefix.equals(data.subarray(0, 8 * MIB))).toBe(true);
+
+    // Tampered before the first read: refused before any body is returned.
+    (s3 as any).send = realSend;
+    s3.objects.get(`${B}/rf`)!.body = original;
+    original[100] ^= 1;
+    await expect(client.getObject({ Bucket: B, Key: 'rf' })).rejects.toBeInstanceOf(TamperedObjectError);
+  });
+
   test("largeObjects 'refuse' asks for an explicit choice", async () => {
     const { client } = make({ maxBufferBytes: 1024, largeObjects: 'refuse' });
     await client.putObject({ Bucket: B, Key: 'big', Body: crypto.randomBytes(4096) });

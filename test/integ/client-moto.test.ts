@@ -80,6 +80,9 @@ describe.each(['v3', 'v2'] as const)('%s round trips', (formatVersion) => {
     const out = await spooling.getObject({ Bucket: BUCKET, Key, encryptionContext: ec });
     expect(out.authenticated).toBe(true);
     expect((await bytes(out)).equals(data)).toBe(true);
+    const refetching = new S3EncryptionClient({ s3, kms, kmsKeyId: keyArn, formatVersion, maxBufferBytes: MIB, largeObjects: 'refetch' });
+    const again = await refetching.getObject({ Bucket: BUCKET, Key, encryptionContext: ec });
+    expect((await bytes(again)).equals(data)).toBe(true);
   });
 
   test('instruction file mode', async () => {
