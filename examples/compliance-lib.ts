@@ -8,20 +8,22 @@ import { App, Stack } from 'aws-cdk-lib';
 import { buildExampleApp } from './app';
 import { HandWrittenBaselineStack } from './baseline';
 import {
-  cfnLintFindings, checkovFindings, controlTowerFindings, Finding, NAG_PACK_NAMES, nagFindings,
+  cfnLintFindings, checkovFindings, controlTowerFindings, Finding, NAG_PACK_NAMES, nagFindings, OWN_PACK_NAME,
 } from '../test/support/compliance';
 
-export const CHECKERS = [...NAG_PACK_NAMES, 'ControlTower', 'cfn-lint', 'checkov'];
+export const CHECKERS = [...NAG_PACK_NAMES, OWN_PACK_NAME, 'ControlTower', 'cfn-lint', 'checkov'];
 
 /**
  * Findings a stack is allowed to keep because only its owner can decide them, each with its fix.
  * Any other finding fails the job.
  */
+const REPLICA = { rule: /S3BucketReplicationEnabled$/, why: 'a replica needs a destination bucket in another Region: set `replication`' };
+const AUDIT = { rule: /S3BucketDataEventsAudited$/, why: 'data events cost per event: join an EncryptionAuditTrail (`auditTrail`)' };
 export const USER_DECISIONS: Record<string, { rule: RegExp; why: string }[]> = {
-  DefaultBucket: [{ rule: /S3BucketReplicationEnabled$/, why: 'a replica needs a destination bucket in another Region: set `replication`' }],
-  AuditedBucket: [{ rule: /S3BucketReplicationEnabled$/, why: 'a replica needs a destination bucket in another Region: set `replication`' }],
-  SseCBucket: [{ rule: /S3BucketReplicationEnabled$/, why: 'a replica needs a destination bucket in another Region: set `replication`' }],
-  ReplicaDestination: [{ rule: /S3BucketReplicationEnabled$/, why: 'these buckets are the replicas; replicating a replica again is a choice' }],
+  DefaultBucket: [REPLICA, AUDIT],
+  AuditedBucket: [REPLICA],
+  SseCBucket: [REPLICA, AUDIT],
+  ReplicaDestination: [{ rule: REPLICA.rule, why: 'these buckets are the replicas; replicating a replica again is a choice' }, AUDIT],
   ReplicatedBucket: [],
 };
 
@@ -64,8 +66,8 @@ export function runCompliance(options: RunOptions): ComplianceReport {
   const results: StackResult[] = [];
   for (const { stack, baseline } of stacks) {
     const template = path.join(assembly.directory, assembly.getStackByName(stack.stackName).templateFile);
-    log(`checking ${stack.stackName}: cdk-nag (4 packs), Control Tower${options.python ? ', cfn-lint, checkov' : ''}`);
-    const findings = [...nagFindings(stack), ...controlTowerFindings([template])];
+    log(`checking ${stack.stackName}: cdk-nag (4 packs + S3EncryptionChecks), Control Tower${options.python ? ', cfn-lint, checkov' : ''}`);
+    const findings = [...nagFindings(stack, true), ...controlTowerFindings([template])];
     if (options.python) findings.push(...cfnLintFindings([template]), ...checkovFindings([template]));
     const allowed = USER_DECISIONS[stack.stackName] ?? [];
     const unexpected = baseline ? [] : findings.filter((f) => !allowed.some((a) => a.rule.test(f.rule)));

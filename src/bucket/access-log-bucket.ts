@@ -3,6 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { encryptionDenyStatements } from './bucket-policy';
 import { generatedBucketName } from '../internal/names';
 import { createManagedKey, s3UsageStatement, serviceUsageStatement } from '../keys/key-policy';
 
@@ -68,6 +69,10 @@ export class AccessLogBucket extends s3.Bucket {
         blockedEncryptionTypes: { encryptionType: ['SSE-C'] },
       }],
     };
+    // Log delivery writes with the default encryption; anyone else must not choose another.
+    for (const statement of encryptionDenyStatements(this.bucketArn, key.keyArn, 'SSE_KMS')) {
+      this.addToResourcePolicy(statement);
+    }
     cfn.notificationConfiguration = { eventBridgeConfiguration: { eventBridgeEnabled: true } };
     // Its own access is logged into itself (no ACLs: the log delivery service is allowed by policy).
     cfn.loggingConfiguration = { logFilePrefix: SELF_LOG_PREFIX };

@@ -271,6 +271,10 @@ export class EncryptionAuditTrail extends Construct {
     if (this.joined.has(key)) return;
     this.joined.add(key);
     this.dataEventPrefixes.push(`${bucket.bucketArn}/`);
+    // Reads of a bucket's access logs are as sensitive as reads of its data.
+    if (bucket instanceof EncryptedBucket && bucket !== this.bucket) {
+      this.addBucket(bucket.accessLogsBucket);
+    }
   }
 
   /** The number of buckets whose data events this trail records. */

@@ -36,10 +36,10 @@ test('the fully configured stack has zero findings in every checker', () => {
   expect(byName('ReplicatedBucket').findings).toEqual([]);
 });
 
-test('the bare default bucket keeps only the replication decision, and no Control Tower finding', () => {
+test('the bare default bucket keeps only the replication and audit-trail decisions, and no Control Tower finding', () => {
   const s = byName('DefaultBucket');
   expect(s.counts.ControlTower).toBe(0);
-  expect(new Set(s.findings.map((f) => f.rule.replace(/^.*-/, '')))).toEqual(new Set(['S3BucketReplicationEnabled']));
+  expect(new Set(s.findings.map((f) => f.rule.replace(/^.*-/, '')))).toEqual(new Set(['S3BucketReplicationEnabled', 'S3BucketDataEventsAudited']));
 });
 
 test('no cfn-lint error or warning and no failed checkov check on any example template', () => {

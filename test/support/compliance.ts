@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { CfnGuardValidator } from '@cdklabs/cdk-validator-cfnguard';
 import { Stack } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, HIPAASecurityChecks, NagPack, NIST80053R5Checks, PCIDSS321Checks } from 'cdk-nag';
+import { S3EncryptionChecks } from '../../src/compliance/s3-encryption-checks';
 import { IConstruct } from 'constructs';
 
 export interface Finding {
@@ -23,17 +24,20 @@ export interface Finding {
 }
 
 export const NAG_PACK_NAMES = ['AwsSolutions', 'HIPAA.Security', 'NIST.800.53.R5', 'PCI.DSS.321'];
+export const OWN_PACK_NAME = 'S3Encryption';
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
 const TOOLS = path.join(REPO_ROOT, '.tools', 'checkers', 'bin');
 
-export function nagPacks(): NagPack[] {
-  return [new AwsSolutionsChecks(), new HIPAASecurityChecks(), new NIST80053R5Checks(), new PCIDSS321Checks()];
+export function nagPacks(includeOwnPack = false): NagPack[] {
+  const packs: NagPack[] = [new AwsSolutionsChecks(), new HIPAASecurityChecks(), new NIST80053R5Checks(), new PCIDSS321Checks()];
+  if (includeOwnPack) packs.push(new S3EncryptionChecks());
+  return packs;
 }
 
-/** cdk-nag findings (errors and warnings) of the four packs on a construct tree. */
-export function nagFindings(scope: IConstruct): Finding[] {
+/** cdk-nag findings (errors and warnings) of the four standard packs, and of S3EncryptionChecks if asked. */
+export function nagFindings(scope: IConstruct, includeOwnPack = false): Finding[] {
   const findings: Finding[] = [];
-  for (const pack of nagPacks()) {
+  for (const pack of nagPacks(includeOwnPack)) {
     const report = pack.validateScope(scope);
     for (const v of report.violations) {
       for (const r of v.violatingResources) {

@@ -57,14 +57,15 @@ describe('EncryptionAuditTrail', () => {
     expect(rolePolicies).toHaveLength(0);
   });
 
-  test('records the S3 data events of every joined bucket in one advanced selector', () => {
+  test('records the S3 data events of every joined bucket and its log bucket in one advanced selector', () => {
     const t: any = Object.values(template.findResources('AWS::CloudTrail::Trail'))[0];
     const selectors = t.Properties.AdvancedEventSelectors;
     expect(selectors).toHaveLength(2);
     expect(selectors[0].FieldSelectors).toEqual([{ Field: 'eventCategory', Equals: ['Management'] }]);
     const arns = selectors[1].FieldSelectors.find((f: any) => f.Field === 'resources.ARN').StartsWith;
-    expect(arns).toHaveLength(2);
-    expect(trail.bucketCount).toBe(2);
+    expect(arns).toHaveLength(4);
+    expect(JSON.stringify(arns)).toContain('Data0AccessLogs');
+    expect(trail.bucketCount).toBe(4);
   });
 
   test('alarms on every key and encryption-setting change, into the encrypted topic', () => {
@@ -90,7 +91,7 @@ describe('EncryptionAuditTrail', () => {
 test('a bucket that joins twice is recorded once', () => {
   const { trail, buckets } = make(undefined, 1);
   trail.addBucket(buckets[0]);
-  expect(trail.bucketCount).toBe(1);
+  expect(trail.bucketCount).toBe(2); // the bucket and its log bucket, once each
 });
 
 test('a trail with no bucket records management events only', () => {
