@@ -7,8 +7,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
-import { CreateBucketCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { EncryptionContextMismatchError, LegacyFormatRefusedError, S3EncryptionClient } from '../../src/client';
+import { CopyObjectCommand, CreateBucketCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { EncryptionContextMismatchError, KeyCommitmentMismatchError, LegacyFormatRefusedError, S3EncryptionClient } from '../../src/client';
 import { javaLegacyV1Put, javaS3ec, runJavaS3ec } from '../support/java-client';
 import { MotoServer, startMotoServer } from '../support/moto-server';
 
@@ -216,6 +216,31 @@ describe('this client writes, Java reads', () => {
     await ours.putObject({ Bucket: BUCKET, Key: 'ours-empty.bin', Body: Buffer.alloc(0) });
     await javaS3ec('get', BUCKET, 'ours-empty.bin', file('ours-empty.out'), java());
     expect(readFileSync(file('ours-empty.out'))).toHaveLength(0);
+  });
+});
+
+describe('both clients verify the same key commitment', () => {
+  test('a V3 object whose x-amz-d was swapped for another object\'s is refused by Java and by this client', async () => {
+    const plain = randomBytes(4096);
+    await ours.putObject({ Bucket: BUCKET, Key: 'commit-a.bin', Body: plain });
+    await ours.putObject({ Bucket: BUCKET, Key: 'commit-b.bin', Body: randomBytes(4096) });
+    const a = await rawMetadata('commit-a.bin');
+    const b = await rawMetadata('commit-b.bin');
+    expect(a['x-amz-d']).not.toBe(b['x-amz-d']);
+    // Rewrite only the metadata of A in place, with B's commitment.
+    await s3.send(new CopyObjectCommand({
+      Bucket: BUCKET,
+      Key: 'commit-a.bin',
+      CopySource: `${BUCKET}/commit-a.bin`,
+      MetadataDirective: 'REPLACE',
+      Metadata: { ...a, 'x-amz-d': b['x-amz-d'] },
+    }));
+    expect((await rawMetadata('commit-a.bin'))['x-amz-d']).toBe(b['x-amz-d']);
+
+    const run = await runJavaS3ec('get', BUCKET, 'commit-a.bin', file('commit-a.out'), java());
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/commitment/i);
+    await expect(ours.getObject({ Bucket: BUCKET, Key: 'commit-a.bin' })).rejects.toBeInstanceOf(KeyCommitmentMismatchError);
   });
 });
 
