@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { CfnResource, Duration, IResolvable, IResolveContext, NestedStack, RemovalPolicy, Stack, Tags, Token } from 'aws-cdk-lib';
+import { CfnResource, Duration, Names, IResolvable, IResolveContext, NestedStack, RemovalPolicy, Stack, Tags, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -364,17 +364,22 @@ export class TenantKeyring extends Construct {
       this.addTenantPrincipal(tenant, principal);
     }
 
-    let grant = iam.Grant.addToPrincipal({ grantee, actions: kmsActions, resourceArns: [tenant.keyArn], conditions: viaS3 });
-    grant = grant.combine(iam.Grant.addToPrincipal({
-      grantee,
-      actions: directActions,
-      resourceArns: [tenant.keyArn],
-      conditions: { StringEquals: { 'kms:CallerAccount': this.scope.account, [contextKey]: tenantId } },
-    }));
-    for (const statement of tenantS3GrantStatements(this.scope, tenantId, read, write)) {
-      grant = grant.combine(iam.Grant.addToPrincipal({ grantee, actions: statement.actions, resourceArns: statement.resources, conditions: statement.conditions }));
+    const statements = [
+      new iam.PolicyStatement({ actions: kmsActions, resources: [tenant.keyArn], conditions: viaS3 }),
+      new iam.PolicyStatement({
+        actions: directActions,
+        resources: [tenant.keyArn],
+        conditions: { StringEquals: { 'kms:CallerAccount': this.scope.account, [contextKey]: tenantId } },
+      }),
+      ...tenantS3GrantStatements(this.scope, tenantId, read, write),
+    ];
+    const target = this.grantTarget(grantee, tenantId);
+    let grant: iam.Grant | undefined;
+    for (const st of statements) {
+      const g = iam.Grant.addToPrincipal({ grantee: target, actions: st.actions, resourceArns: st.resources, conditions: st.conditions });
+      grant = grant ? grant.combine(g) : g;
     }
-    return grant;
+    return grant!;
   }
 
   /**
@@ -418,6 +423,24 @@ export class TenantKeyring extends Construct {
     const tenant = new TenantKey({ tenantId, tier: TenantTier.DEDICATED, key, aliasName, s3Prefix, tagKey: this.tenantTagKey, shard });
     for (const p of options.principals ?? []) this.addTenantPrincipal(tenant, p);
     return tenant;
+  }
+
+  /**
+   * Roles, users and groups of this app get the grant as a customer-managed policy, one per tenant,
+   * rather than an inline policy (HIPAA/NIST/PCI IAMNoInlinePolicy); other principals as usual.
+   */
+  private grantTarget(grantee: iam.IGrantable, tenantId: string): iam.IGrantable {
+    const principal = grantee.grantPrincipal;
+    if (!(principal instanceof iam.Role || principal instanceof iam.User || principal instanceof iam.Group)) return grantee;
+    const id = `TenantGrant-${Names.uniqueId(this)}-${tenantId}`;
+    let policy = principal.node.tryFindChild(id) as iam.ManagedPolicy | undefined;
+    if (!policy) {
+      policy = new iam.ManagedPolicy(principal, id, { description: `Access to tenant ${tenantId} of ${this.node.path}` });
+      if (principal instanceof iam.Role) policy.attachToRole(principal);
+      else if (principal instanceof iam.User) policy.attachToUser(principal);
+      else policy.attachToGroup(principal);
+    }
+    return { grantPrincipal: new ManagedPolicyPrincipal(principal, policy) };
   }
 
   private addTenantPrincipal(tenant: TenantKey, principal: iam.IPrincipal): void {
@@ -521,6 +544,29 @@ export class TenantKeyring extends Construct {
       if (resources > 500) errors.push(`${this.node.path}: shard ${index} has ${resources} resources; CloudFormation allows 500 per stack.`);
     }
     return errors;
+  }
+}
+
+/** A principal whose policy additions go to one customer-managed policy. */
+class ManagedPolicyPrincipal implements iam.IPrincipal {
+  public readonly grantPrincipal: iam.IPrincipal = this;
+  public readonly assumeRoleAction: string;
+  public readonly policyFragment: iam.PrincipalPolicyFragment;
+  public readonly principalAccount?: string;
+
+  constructor(inner: iam.IPrincipal, private readonly policy: iam.ManagedPolicy) {
+    this.assumeRoleAction = inner.assumeRoleAction;
+    this.policyFragment = inner.policyFragment;
+    this.principalAccount = inner.principalAccount;
+  }
+
+  public addToPolicy(statement: iam.PolicyStatement): boolean {
+    return this.addToPrincipalPolicy(statement).statementAdded;
+  }
+
+  public addToPrincipalPolicy(statement: iam.PolicyStatement): iam.AddToPrincipalPolicyResult {
+    this.policy.addStatements(statement);
+    return { statementAdded: true, policyDependable: this.policy };
   }
 }
 

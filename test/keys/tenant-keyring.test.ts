@@ -274,11 +274,13 @@ describe('grantTenant', () => {
     const role = new iam.Role(m.stack, 'AcmeApp', { assumedBy: new iam.AccountRootPrincipal() });
     const grant = m.keyring.grantTenant('acme', role, access);
     const t = Template.fromStack(m.stack);
-    const policy: any = Object.values(t.findResources('AWS::IAM::Policy')).find((p: any) => p.Properties.Roles[0].Ref.startsWith('AcmeApp'));
-    return { m, role, grant, t, statements: policy.Properties.PolicyDocument.Statement as any[] };
+    expect(t.findResources('AWS::IAM::Policy')).toEqual({});
+    const policies = Object.values(t.findResources('AWS::IAM::ManagedPolicy')).filter((p: any) => p.Properties.Roles[0].Ref.startsWith('AcmeApp'));
+    expect(policies).toHaveLength(1);
+    return { m, role, grant, t, statements: (policies[0] as any).Properties.PolicyDocument.Statement as any[] };
   }
 
-  test('READ_WRITE gives S3 on the tenant prefix and KMS on its key through S3 or with its context', () => {
+  test('READ_WRITE gives S3 on the tenant prefix and KMS on its key through S3 or with its context, in a customer-managed policy', () => {
     const { m, grant, statements } = granted(TenantAccess.READ_WRITE);
     expect(grant.success).toBe(true);
     const s3 = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('s3:')));
@@ -342,6 +344,19 @@ describe('grantTenant', () => {
     m.keyring.addTenant('small', { tier: TenantTier.POOLED });
     const imported = iam.Role.fromRoleArn(m.stack, 'Imported', 'arn:aws:iam::111111111111:role/app');
     expect(() => m.keyring.grantTenant('small', imported, TenantAccess.READ)).toThrow(/must be an iam.Role or iam.User made in this app, so that it can be tagged tenant=small/);
+  });
+
+  test('an imported role gets the grant in its principal policy as usual', () => {
+    const m = make();
+    m.keyring.addTenant('acme');
+    const imported = iam.Role.fromRoleArn(m.stack, 'Imported', 'arn:aws:iam::111111111111:role/app', { mutable: true });
+    const grant = m.keyring.grantTenant('acme', imported, TenantAccess.READ);
+    expect(grant.success).toBe(true);
+    const policy: any = Object.values(Template.fromStack(m.stack).findResources('AWS::IAM::Policy'))[0];
+    expect(policy.Properties.Roles).toEqual(['app']);
+    expect(JSON.stringify(policy.Properties.PolicyDocument)).toContain('/tenants/acme/*');
+    const keyPolicy = JSON.stringify(tenantKeys(m.stack).get('acme')!.resource.Properties.KeyPolicy);
+    expect(keyPolicy).toContain('arn:aws:iam::111111111111:role/app');
   });
 
   test('a grant on an unknown tenant fails', () => {
