@@ -13,7 +13,7 @@ import { checkIntRange, invalidProp, warnWeakened } from '../internal/validation
  * a maximum of 25 times per KMS key" (AWS KMS Developer Guide, "Perform on-demand key rotation",
  * https://docs.aws.amazon.com/kms/latest/developerguide/rotating-keys-on-demand.html).
  */
-export const KMS_ON_DEMAND_ROTATION_LIMIT = 25;
+const KMS_ON_DEMAND_ROTATION_LIMIT = 25;
 
 /** The range KMS accepts for RotationPeriodInDays. */
 const ROTATION_DAYS = [90, 2560] as const;
@@ -157,6 +157,9 @@ const CLAIMS = new WeakMap<IConstruct, RotationPolicy>();
  * policy.acknowledge(signingKey, 'RSA signing key, replaced by a new key and alias every year');
  */
 export class RotationPolicy extends Construct implements IAspect {
+  /** On-demand rotations KMS allows per key (AWS KMS Developer Guide, "Perform on-demand key rotation"). */
+  public static readonly KMS_ON_DEMAND_ROTATION_LIMIT = KMS_ON_DEMAND_ROTATION_LIMIT;
+
   /** Whether keys are fixed or only reported. */
   public readonly mode: RotationPolicyMode;
   /** The rotation period, in days, every key gets. */

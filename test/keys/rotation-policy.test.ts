@@ -3,7 +3,7 @@ import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { KMS_ON_DEMAND_ROTATION_LIMIT, RotationPolicy, RotationPolicyMode, RotationPolicyProps } from '../../src';
+import { RotationPolicy, RotationPolicyMode, RotationPolicyProps } from '../../src';
 import { denyCreateGrantStatement, keyAdminStatement } from '../../src/keys/key-policy';
 import { allFindings } from '../support/compliance';
 
@@ -253,7 +253,7 @@ describe('on-demand rotation', () => {
   });
 
   test('the KMS limit it validates against is the documented 25', () => {
-    expect(KMS_ON_DEMAND_ROTATION_LIMIT).toBe(25);
+    expect(RotationPolicy.KMS_ON_DEMAND_ROTATION_LIMIT).toBe(25);
   });
 });
 
