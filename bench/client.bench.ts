@@ -35,6 +35,7 @@ const gc = vm.runInNewContext('gc') as () => void;
 const args = Object.fromEntries(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=')) as [string, string][]);
 const SIZES_MIB = (args.sizes ?? '1,64,1024').split(',').map(Number);
 const WITH_PEER = args.peer !== 'false';
+const REPS_SMALL = Number(args.reps ?? 3);
 const DIR = fs.mkdtempSync(path.join(args.dir ?? os.tmpdir(), 's3ec-bench-'));
 const BLOCK = crypto.randomBytes(CHUNK);
 
@@ -85,7 +86,16 @@ class FileS3 {
 
 interface Measure { seconds: number; peakRssMiB: number; peakDeltaMiB: number }
 
-async function measure(fn: () => Promise<void>): Promise<Measure> {
+/** Median time over `reps` runs (the machine may be shared), largest peak memory of any run. */
+async function measure(fn: () => Promise<void>, reps = 1): Promise<Measure> {
+  const runs: Measure[] = [];
+  for (let i = 0; i < reps; i++) runs.push(await measureOnce(fn));
+  runs.sort((a, b) => a.seconds - b.seconds);
+  const median = runs[Math.floor(runs.length / 2)];
+  return { seconds: median.seconds, peakRssMiB: Math.max(...runs.map((r) => r.peakRssMiB)), peakDeltaMiB: Math.max(...runs.map((r) => r.peakDeltaMiB)) };
+}
+
+async function measureOnce(fn: () => Promise<void>): Promise<Measure> {
   gc();
   const base = process.memoryUsage().rss;
   let peak = base;
@@ -143,12 +153,17 @@ async function main(): Promise<void> {
   console.log('Byte path: in-process S3 stand-in backed by local files in ' + DIR + ', in-memory KMS stand-in; no network.');
   console.log('Raw = node:crypto AES-256-GCM over the same chunks into the same kind of file sink (the limit; it releases unverified plaintext).');
   console.log('Peer = @aws-crypto/client-node, ALG_AES256_GCM_IV12_TAG16_HKDF_SHA512_COMMIT_KEY (no signature), raw AES keyring, 4 KiB frames.');
-  console.log('Ours decrypt "auth" = default mode: no plaintext before the tag verifies (in memory up to 64 MiB, above that a ciphertext spool file + AES-CTR second pass).');
+  console.log('Ours decrypt "auth" = no plaintext before the tag verifies: in memory up to 64 MiB; above that "spool" (default: ciphertext');
+  console.log('  to a temp file while verifying, then AES-CTR from the file) or "refetch" (verify a first GET, then decrypt a second GET');
+  console.log('  segment by segment against SHA-256 fingerprints). "unauth" = opt-in streaming that releases plaintext before the tag.');
+  console.log(`Load average at start: ${os.loadavg().map((x) => x.toFixed(2)).join(' ')} (the figures are only as steady as the machine).`);
   console.log('');
 
   const kms = new FakeKms(['bench-key']);
   const s3 = new FileS3();
   const client = new S3EncryptionClient({ s3: s3.asClient(), kms: kms.asClient(), kmsKeyId: 'bench-key', partSize: PART, uploadConcurrency: 4, tempDir: DIR });
+  const refetching = new S3EncryptionClient({ s3: s3.asClient(), kms: kms.asClient(), kmsKeyId: 'bench-key', largeObjects: 'refetch' });
+  const BUFFER_LIMIT = 64 * MIB;
   const rawKey = crypto.randomBytes(32);
   const peer = buildClient(CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT);
   const keyring = new RawAesKeyringNode({
@@ -160,6 +175,8 @@ async function main(): Promise<void> {
   for (const sizeMib of SIZES_MIB) {
     const size = sizeMib * MIB;
     const key = `obj-${sizeMib}`;
+    // Small sizes are repeated and the median kept; the peer at 1 GiB alone takes over a minute.
+    const reps = sizeMib <= 64 ? REPS_SMALL : 1;
     const rawFile = path.join(DIR, `raw-${sizeMib}`);
     const peerFile = path.join(DIR, `peer-${sizeMib}`);
 
@@ -170,13 +187,13 @@ async function main(): Promise<void> {
       await rawEncrypt(MIB, rawKey, rawFile);
     }
 
-    const encRaw = await measure(() => rawEncrypt(size, rawKey, rawFile));
-    const encOurs = await measure(async () => { await client.putObjectStream({ Bucket: 'b', Key: key, Body: source(size) }); });
+    const encRaw = await measure(() => rawEncrypt(size, rawKey, rawFile), reps);
+    const encOurs = await measure(async () => { await client.putObjectStream({ Bucket: 'b', Key: key, Body: source(size) }); }, reps);
     let encPeer: Measure | undefined;
     if (WITH_PEER) {
       encPeer = await measure(() => pipeline(source(size), peer.encryptStream(keyring, {
         suiteId: AlgorithmSuiteIdentifier.ALG_AES256_GCM_IV12_TAG16_HKDF_SHA512_COMMIT_KEY,
-      }), fs.createWriteStream(peerFile)));
+      }), fs.createWriteStream(peerFile)), reps);
     }
     const add = (op: string, who: string, m: Measure, raw: Measure, p?: Measure) => rows.push([
       `${sizeMib} MiB`, op, who, fmt(mibps(size, m)), who === 'raw' ? '1.00' : fmt(raw.seconds / m.seconds, 2),
@@ -187,21 +204,27 @@ async function main(): Promise<void> {
     if (encPeer) add('encrypt', 'peer', encPeer, encRaw);
 
     let plainBytes = 0;
-    const decRaw = await measure(async () => { plainBytes = await rawDecrypt(rawKey, rawFile); });
+    const decRaw = await measure(async () => { plainBytes = await rawDecrypt(rawKey, rawFile); }, reps);
     if (plainBytes !== size) throw new Error('raw decrypt size mismatch');
-    const decOurs = await measure(async () => { plainBytes = await drain((await client.getObject({ Bucket: 'b', Key: key })).Body); });
+    const decOurs = await measure(async () => { plainBytes = await drain((await client.getObject({ Bucket: 'b', Key: key })).Body); }, reps);
     if (plainBytes !== size) throw new Error('client decrypt size mismatch');
-    const decUnauth = await measure(async () => { plainBytes = await drain((await client.getObject({ Bucket: 'b', Key: key, allowUnauthenticatedStreaming: true })).Body); });
+    let decRefetch: Measure | undefined;
+    if (size > BUFFER_LIMIT) {
+      decRefetch = await measure(async () => { plainBytes = await drain((await refetching.getObject({ Bucket: 'b', Key: key })).Body); }, reps);
+      if (plainBytes !== size) throw new Error('client refetch decrypt size mismatch');
+    }
+    const decUnauth = await measure(async () => { plainBytes = await drain((await client.getObject({ Bucket: 'b', Key: key, allowUnauthenticatedStreaming: true })).Body); }, reps);
     if (plainBytes !== size) throw new Error('client unauthenticated decrypt size mismatch');
     let decPeer: Measure | undefined;
     if (WITH_PEER) {
       decPeer = await measure(async () => {
         plainBytes = await drain(fs.createReadStream(peerFile, { highWaterMark: CHUNK }).pipe(peer.decryptUnsignedMessageStream(keyring)));
-      });
+      }, reps);
       if (plainBytes !== size) throw new Error('peer decrypt size mismatch');
     }
     add('decrypt', 'raw', decRaw, decRaw);
-    add('decrypt', 'ours auth', decOurs, decRaw, decPeer);
+    add('decrypt', size > BUFFER_LIMIT ? 'ours auth spool' : 'ours auth', decOurs, decRaw, decPeer);
+    if (decRefetch) add('decrypt', 'ours auth refetch', decRefetch, decRaw, decPeer);
     add('decrypt', 'ours unauth', decUnauth, decRaw, decPeer);
     if (decPeer) add('decrypt', 'peer', decPeer, decRaw);
 
@@ -211,6 +234,7 @@ async function main(): Promise<void> {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
   for (const r of rows) console.log(r.map((c, i) => c.padEnd(widths[i])).join('  '));
   console.log('"vs raw" and "vs peer" are speed ratios (>1 = ours faster). Peak RSS is the whole process; "+MiB" is over the idle RSS before the run.');
+  console.log(`Times are medians of ${REPS_SMALL} runs for sizes up to 64 MiB, one run above. Load average at end: ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
 
   // KMS calls per 1,000 objects, with and without the cache.
   console.log('');
