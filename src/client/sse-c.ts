@@ -166,6 +166,53 @@ export class SseCustomerKey {
     }
   }
 
+  /** A key from 64 hexadecimal digits. */
+  public static fromHex(hex: string): SseCustomerKey {
+    if (typeof hex !== 'string') {
+      throw new InvalidSseCustomerKeyError('InvalidKeyEncoding', `An SSE-C key in hex must be a string, got ${typeof hex}.`);
+    }
+    const trimmed = hex.trim();
+    if (!/^(?:[0-9a-fA-F]{2})*$/.test(trimmed)) {
+      throw new InvalidSseCustomerKeyError('InvalidKeyEncoding',
+        `An SSE-C key in hex must be ${SSE_C_KEY_BYTES * 2} hexadecimal digits; the ${trimmed.length}-character input is not valid hex.`);
+    }
+    const bytes = Buffer.from(trimmed, 'hex');
+    try {
+      return SseCustomerKey.fromBytes(bytes);
+    } finally {
+      bytes.fill(0);
+    }
+  }
+
+  /**
+   * A key from a Secrets Manager secret string: the JSON `{"algorithm":"AES256","encoding":"hex"|"base64","key":"…"}`
+   * that SseCustomerKeySecret stores and rotates, or a bare base64 key.
+   */
+  public static fromSecretString(secretString: string): SseCustomerKey {
+    if (typeof secretString !== 'string') {
+      throw new InvalidSseCustomerKeyError('InvalidKeyEncoding', `An SSE-C secret string must be a string, got ${typeof secretString}.`);
+    }
+    const trimmed = secretString.trim();
+    if (!trimmed.startsWith('{')) return SseCustomerKey.fromBase64(trimmed);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(trimmed);
+    } catch {
+      // The parser's message can quote the input, which is key material.
+      throw new InvalidSseCustomerKeyError('InvalidKeyEncoding', 'The SSE-C secret string starts with "{" but is not valid JSON.');
+    }
+    const { key, encoding, algorithm } = (parsed ?? {}) as { key?: unknown; encoding?: unknown; algorithm?: unknown };
+    if (algorithm !== undefined && algorithm !== 'AES256') {
+      throw new InvalidSseCustomerKeyError('InvalidKeyEncoding', `The SSE-C secret's algorithm must be AES256, got ${JSON.stringify(algorithm).slice(0, 40)}.`);
+    }
+    if (typeof key !== 'string') {
+      throw new InvalidSseCustomerKeyError('InvalidKeyEncoding', 'The SSE-C secret JSON has no string "key" field.');
+    }
+    if (encoding === 'hex') return SseCustomerKey.fromHex(key);
+    if (encoding === undefined || encoding === 'base64') return SseCustomerKey.fromBase64(key);
+    throw new InvalidSseCustomerKeyError('InvalidKeyEncoding', `The SSE-C secret's encoding must be "hex" or "base64", got ${JSON.stringify(encoding).slice(0, 40)}.`);
+  }
+
   /**
    * Refuses, before any request, an S3 client whose configured endpoint is plain HTTP, and adds a
    * guard to the client that refuses any request about to leave over plain HTTP (for endpoints

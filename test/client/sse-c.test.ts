@@ -98,6 +98,44 @@ describe('key import and validation', () => {
   });
 });
 
+describe('hex and secret strings', () => {
+  const hex = Buffer.from(VECTOR_BYTES).toString('hex');
+
+  test('fromHex reads 64 hex digits, either case', () => {
+    expect(SseCustomerKey.fromHex(hex).fingerprint).toBe(VECTOR_MD5);
+    expect(SseCustomerKey.fromHex(hex.toUpperCase()).fingerprint).toBe(VECTOR_MD5);
+  });
+
+  test.each([
+    ['62 digits', hex.slice(2), 'InvalidKeyLength'],
+    ['66 digits', `${hex}00`, 'InvalidKeyLength'],
+    ['odd length', hex.slice(1), 'InvalidKeyEncoding'],
+    ['non-hex digit', `${hex.slice(0, 63)}g`, 'InvalidKeyEncoding'],
+  ])('fromHex refuses %s', (_name, input, code) => {
+    const err = thrown(() => SseCustomerKey.fromHex(input));
+    expect(err).toMatchObject({ code });
+    expect((err as Error).message).not.toContain(input.slice(0, 16));
+  });
+
+  test('fromSecretString reads the JSON that SseCustomerKeySecret stores, in hex or base64, and bare base64', () => {
+    expect(SseCustomerKey.fromSecretString(JSON.stringify({ algorithm: 'AES256', encoding: 'hex', key: hex })).fingerprint).toBe(VECTOR_MD5);
+    expect(SseCustomerKey.fromSecretString(JSON.stringify({ algorithm: 'AES256', encoding: 'base64', key: VECTOR_BASE64 })).fingerprint).toBe(VECTOR_MD5);
+    expect(SseCustomerKey.fromSecretString(JSON.stringify({ key: VECTOR_BASE64 })).fingerprint).toBe(VECTOR_MD5);
+    expect(SseCustomerKey.fromSecretString(`${VECTOR_BASE64}\n`).fingerprint).toBe(VECTOR_MD5);
+  });
+
+  test.each([
+    ['broken JSON', `{"key":"${hex}"`],
+    ['no key field', JSON.stringify({ algorithm: 'AES256', encoding: 'hex' })],
+    ['another algorithm', JSON.stringify({ algorithm: 'AES128', encoding: 'hex', key: hex })],
+    ['unknown encoding', JSON.stringify({ encoding: 'base32', key: hex })],
+  ])('fromSecretString refuses %s without echoing the key', (_name, input) => {
+    const err = thrown(() => SseCustomerKey.fromSecretString(input));
+    expect(err).toMatchObject({ code: 'InvalidKeyEncoding' });
+    expect((err as Error).message).not.toContain(hex.slice(0, 16));
+  });
+});
+
 describe('the key material never leaks into text', () => {
   const key = SseCustomerKey.fromBytes(VECTOR_BYTES);
   const secretForms = [VECTOR_BASE64, Buffer.from(VECTOR_BYTES).toString('hex'), VECTOR_BASE64.slice(0, 16)];
