@@ -49,6 +49,11 @@ const project = new awscdk.AwsCdkConstructLibrary({
     'esbuild@^0.25',
   ],
 
+  // The bundled handlers run on the newest Node.js Lambda runtime (AwsSolutions-L1).
+  lambdaOptions: { runtime: awscdk.LambdaRuntime.NODEJS_24_X },
+
+  bin: { 'cdk-s3-encryption': 'lib/compliance/cli.js' },
+
   jestOptions: {
     // Snapshots change only in a deliberate commit: jest runs with --ci and never writes them.
     updateSnapshot: UpdateSnapshot.NEVER,

@@ -194,8 +194,6 @@ export class SseCustomerKeySecret extends Construct {
 
     const fn = new SseCRotationFunction(this, 'RotationFunction', {
       description: `Rotates the SSE-C key secret ${this.node.path}`,
-      // Pinned to the newest Node.js runtime (AwsSolutions-L1); the bundle targets an older Node.js, which it runs on.
-      runtime: lambda.Runtime.NODEJS_24_X,
       role,
       logGroup,
       timeout: Duration.seconds(30),

@@ -10,7 +10,7 @@ import { asArray, everything, field, resolve } from './util';
  */
 function handlesOf(bucket: CfnBucket, where: CfnResource): string[] {
   const stack = Stack.of(bucket);
-  const handles = Stack.of(where) === stack ? [`"${stack.getLogicalId(bucket)}"`] : [];
+  const handles = Stack.of(where) === stack ? [`"${stack.resolve(bucket.logicalId)}"`] : [];
   const name = stack.resolve(bucket.bucketName);
   if (typeof name === 'string') handles.push(name);
   else if (name !== undefined) handles.push(JSON.stringify(name));

@@ -32,7 +32,7 @@ export function policiesOfBucket(bucket: CfnBucket): any[] {
   for (const c of stack.node.findAll()) {
     if (!(c instanceof CfnBucketPolicy)) continue;
     const target = JSON.stringify(stack.resolve(c.bucket));
-    if (target.includes(`"${stack.getLogicalId(bucket)}"`) || (bucket.bucketName && target === JSON.stringify(stack.resolve(bucket.bucketName)))) {
+    if (target.includes(`"${stack.resolve(bucket.logicalId)}"`) || (bucket.bucketName && target === JSON.stringify(stack.resolve(bucket.bucketName)))) {
       docs.push(stack.resolve(c.policyDocument));
     }
   }
