@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
-import { CfnResource, Duration, Names, IResolvable, IResolveContext, NestedStack, RemovalPolicy, Stack, Tags, Token } from 'aws-cdk-lib';
+import { Aws, CfnResource, Duration, Names, IResolvable, IResolveContext, NestedStack, RemovalPolicy, Stack, Tags, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import { RegionInfo } from 'aws-cdk-lib/region-info';
 import { Construct, IConstruct } from 'constructs';
 import { denyCreateGrantStatement, S3_KEY_READ_ACTIONS, S3_KEY_WRITE_ACTIONS } from './key-policy';
 import {
@@ -236,6 +237,7 @@ export class TenantKeyring extends Construct {
   private readonly shardLoad = new Map<number, number>();
   private readonly principalOwners = new Map<object, string>();
   private _pooledKey?: kms.Key;
+  private _sharedStatements?: any[];
 
   constructor(scope: Construct, id: string, props: TenantKeyringProps) {
     super(scope, id);
@@ -258,8 +260,14 @@ export class TenantKeyring extends Construct {
     this.validateProps(props);
 
     const stack = Stack.of(this);
+    // Literal ARNs where the Region and account are known: each tenant's policy then resolves no
+    // token, which keeps synth fast and templates small at thousands of tenants.
+    const partition = Token.isUnresolved(stack.region) ? undefined : RegionInfo.get(stack.region).partition;
+    const literal = partition !== undefined && !Token.isUnresolved(stack.account);
+    const bucketArn = partition ? bucket.stableBucketArn.split(Aws.PARTITION).join(partition) : bucket.stableBucketArn;
     this.scope = {
-      bucketArn: bucket.stableBucketArn,
+      root: literal ? new iam.ArnPrincipal(`arn:${partition}:iam::${stack.account}:root`) : new iam.AccountRootPrincipal(),
+      bucketArn: Token.isUnresolved(bucketArn) ? bucket.stableBucketArn : bucketArn,
       tenantsPrefix: this.tenantsPrefix,
       tagKey: this.tenantTagKey,
       region: stack.region,
@@ -406,16 +414,18 @@ export class TenantKeyring extends Construct {
     const shardIndex = shardOf(tenantId, this.shardCount);
     const shard = this.shardFor(shardIndex);
     const holder = new Construct(shard, `Tenant-${tenantId}`);
-    const statements = [...tenantAdminStatements(this.admins), denyCreateGrantStatement()];
-    if (this.abac) statements.push(...dedicatedTagStatements(this.scope, tenantId));
+    const own = this.abac ? [...this.sharedKeyStatements(), ...dedicatedTagStatements(this.scope, tenantId).map((st) => st.toStatementJson())] : this.sharedKeyStatements();
+    // Grants reach this document through key.addToResourcePolicy.
+    const added = new iam.PolicyDocument();
     const key = new kms.Key(holder, 'Key', {
       description: `Key of tenant ${tenantId} in ${this.node.path}`,
       enableKeyRotation: true,
       rotationPeriod: this.rotationPeriod,
       pendingWindow: options.pendingWindow ?? this.pendingWindow,
       removalPolicy: RemovalPolicy.RETAIN,
-      policy: new iam.PolicyDocument({ statements }),
+      policy: added,
     });
+    (key.node.defaultChild as kms.CfnKey).keyPolicy = new KeyPolicyJson(own, added);
     // Set on the L1 directly: a Tags aspect per key would be walked once per key at synth.
     (key.node.defaultChild as kms.CfnKey).tags.setTag(this.tenantTagKey, tenantId);
     const aliasName = `alias/${this.aliasPrefix}/${tenantId}`;
@@ -441,6 +451,14 @@ export class TenantKeyring extends Construct {
       else policy.attachToGroup(principal);
     }
     return { grantPrincipal: new ManagedPolicyPrincipal(principal, policy) };
+  }
+
+  /** Statements every dedicated key shares, rendered once and reused by reference. */
+  private sharedKeyStatements(): any[] {
+    if (!this._sharedStatements) {
+      this._sharedStatements = [...tenantAdminStatements(this.scope, this.admins), denyCreateGrantStatement()].map((st) => st.toStatementJson());
+    }
+    return this._sharedStatements;
   }
 
   private addTenantPrincipal(tenant: TenantKey, principal: iam.IPrincipal): void {
@@ -474,7 +492,7 @@ export class TenantKeyring extends Construct {
         pendingWindow: this.pendingWindow,
         removalPolicy: RemovalPolicy.RETAIN,
         policy: new iam.PolicyDocument({
-          statements: [...tenantAdminStatements(this.admins), denyCreateGrantStatement(), ...pooledStatements(this.scope)],
+          statements: [...tenantAdminStatements(this.scope, this.admins), denyCreateGrantStatement(), ...pooledStatements(this.scope)],
         }),
       });
       new kms.Alias(this, 'PooledAlias', { aliasName: this.pooledAliasName(), targetKey: key });
@@ -544,6 +562,21 @@ export class TenantKeyring extends Construct {
       if (resources > 500) errors.push(`${this.node.path}: shard ${index} has ${resources} resources; CloudFormation allows 500 per stack.`);
     }
     return errors;
+  }
+}
+
+/**
+ * A tenant key policy: the statements fixed at creation as plain JSON (the shared ones are one
+ * object for every key), then whatever grants add. At thousands of keys this halves synth time
+ * against a PolicyDocument per key, which is built, merged and normalized once per key.
+ */
+class KeyPolicyJson implements IResolvable {
+  public readonly creationStack: string[] = [];
+  constructor(private readonly own: any[], private readonly added: iam.PolicyDocument) {}
+
+  public resolve(ctx: IResolveContext): any {
+    const more = this.added.isEmpty ? [] : ctx.resolve(this.added).Statement as any[];
+    return { Version: '2012-10-17', Statement: more.length > 0 ? [...this.own, ...more] : this.own };
   }
 }
 

@@ -22,6 +22,8 @@ export interface TenantScope {
   readonly account: string;
   /** Whether S3 Bucket Keys may be used, which puts the bucket ARN in the encryption context. */
   readonly bucketKeys: boolean;
+  /** The account root, as a literal ARN when account and partition are known at synth. */
+  readonly root: iam.IPrincipal;
 }
 
 /** `${aws:PrincipalTag/<key>}`: resolved by IAM at request time. */
@@ -36,10 +38,10 @@ function s3ContextArns(scope: TenantScope, tenant: string, allowBucketKey: boole
 }
 
 /** Administration by the account (through IAM) and by the named admins; never usage. */
-export function tenantAdminStatements(admins: iam.IPrincipal[]): iam.PolicyStatement[] {
+export function tenantAdminStatements(scope: TenantScope, admins: iam.IPrincipal[]): iam.PolicyStatement[] {
   const statements = [new iam.PolicyStatement({
     sid: 'KeyAdministrationByTheAccount',
-    principals: [new iam.AccountRootPrincipal()],
+    principals: [scope.root],
     actions: TENANT_KEY_ADMIN_ACTIONS,
     resources: ['*'],
   })];
@@ -64,7 +66,7 @@ export function dedicatedTagStatements(scope: TenantScope, tenant: string): iam.
   return [
     new iam.PolicyStatement({
       sid: 'TenantTaggedPrincipalsUseThroughS3',
-      principals: [new iam.AccountRootPrincipal()],
+      principals: [scope.root],
       actions: S3_KEY_USAGE_ACTIONS,
       resources: ['*'],
       conditions: {
@@ -74,7 +76,7 @@ export function dedicatedTagStatements(scope: TenantScope, tenant: string): iam.
     }),
     new iam.PolicyStatement({
       sid: 'TenantTaggedPrincipalsEncryptDirectly',
-      principals: [new iam.AccountRootPrincipal()],
+      principals: [scope.root],
       actions: TENANT_DIRECT_ACTIONS,
       resources: ['*'],
       conditions: {
@@ -123,7 +125,7 @@ export function pooledStatements(scope: TenantScope): iam.PolicyStatement[] {
   return [
     new iam.PolicyStatement({
       sid: 'TaggedTenantsUseThroughS3ForTheirPrefix',
-      principals: [new iam.AccountRootPrincipal()],
+      principals: [scope.root],
       actions: S3_KEY_USAGE_ACTIONS,
       resources: ['*'],
       conditions: {
@@ -134,7 +136,7 @@ export function pooledStatements(scope: TenantScope): iam.PolicyStatement[] {
     }),
     new iam.PolicyStatement({
       sid: 'TaggedTenantsEncryptDirectlyWithTheirContext',
-      principals: [new iam.AccountRootPrincipal()],
+      principals: [scope.root],
       actions: TENANT_DIRECT_ACTIONS,
       resources: ['*'],
       conditions: {

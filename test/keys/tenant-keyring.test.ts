@@ -164,6 +164,23 @@ describe('dedicated tenants', () => {
   });
 });
 
+describe('environment-agnostic stacks', () => {
+  test('keep the account, Region and partition as pseudo parameters in every policy', () => {
+    const app = new App();
+    const stack = new Stack(app, 'Test');
+    const bucket = new EncryptedBucket(stack, 'Data');
+    const keyring = new TenantKeyring(stack, 'Tenants', { bucket });
+    const t = keyring.addTenant('acme');
+    const policy = Template.fromStack(t.shard!).toJSON();
+    const json = JSON.stringify(policy);
+    expect(json).toContain('"AWS::Partition"');
+    expect(json).toContain('"AWS::AccountId"');
+    expect(json).toContain(':iam::');
+    expect(json).not.toContain('arn:aws:');
+    expect(() => app.synth()).not.toThrow();
+  });
+});
+
 describe('pooled tenants', () => {
   const made = make();
   const small = made.keyring.addTenant('small', { tier: TenantTier.POOLED });
