@@ -142,7 +142,8 @@ function packsFor(opts: Options): NagPack[] {
 
 function defaultControlTower(): IPolicyValidationPluginBeta1 | undefined {
   try {
-    // An optional peer: only this command needs it.
+    // An optional peer that only this command needs, so it is loaded on demand.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports, import/no-extraneous-dependencies
     const mod = require('@cdklabs/cdk-validator-cfnguard');
     return new mod.CfnGuardValidator();
   } catch {
@@ -189,7 +190,8 @@ export function main(argv: string[], io: CliIo = { out: console.log, err: consol
       for (const v of pack.validateScope(stack).violations) {
         for (const r of v.violatingResources as any[]) {
           const segments = String(r.constructPath ?? r.resourceLogicalId ?? '').split('/');
-          findings.push({ checker: pack.readPackName, rule: v.ruleName, template: file, logicalId: segments[2] ?? segments[segments.length - 1], message: v.description });
+          const logicalId = segments[2] ?? segments[segments.length - 1];
+          findings.push({ checker: pack.readPackName, rule: v.ruleName, template: file, logicalId, message: v.description });
         }
       }
     }
@@ -205,7 +207,8 @@ export function main(argv: string[], io: CliIo = { out: console.log, err: consol
     const report = ct.validate({ templatePaths: files });
     for (const v of report.violations) {
       for (const r of v.violatingResources) {
-        findings.push({ checker: 'ControlTower', rule: v.ruleName, template: r.templatePath, logicalId: r.resourceLogicalId, message: v.description.split('\n')[0] });
+        const message = v.description.split('\n')[0];
+        findings.push({ checker: 'ControlTower', rule: v.ruleName, template: r.templatePath, logicalId: r.resourceLogicalId, message });
       }
     }
   }

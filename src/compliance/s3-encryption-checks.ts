@@ -2,10 +2,10 @@ import { CfnResource, IPolicyValidationContext, PolicyValidationPluginReport } f
 import { NagMessageLevel, NagPack, NagPackProps, NagRuleResult } from 'cdk-nag';
 import { IConstruct } from 'constructs';
 import CloudTrailEncryptedAndValidated from './rules/CloudTrailEncryptedAndValidated';
-import { kmsPendingWindowAtLeast } from './rules/KMSPendingWindowAtLeast';
 import KMSKeyPolicyNoFullAccessForNonRoot from './rules/KMSKeyPolicyNoFullAccessForNonRoot';
 import KMSKeyPolicyNoUnconditionedPublicUse from './rules/KMSKeyPolicyNoUnconditionedPublicUse';
 import KMSKeyUsageConditioned from './rules/KMSKeyUsageConditioned';
+import { kmsPendingWindowAtLeast } from './rules/KMSPendingWindowAtLeast';
 import { kmsRotationWithinPeriod } from './rules/KMSRotationWithinPeriod';
 import S3BucketDataEventsAudited from './rules/S3BucketDataEventsAudited';
 import S3BucketEncryptedWithCustomerManagedKey from './rules/S3BucketEncryptedWithCustomerManagedKey';

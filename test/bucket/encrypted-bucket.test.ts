@@ -112,7 +112,9 @@ describe('EncryptedBucket defaults', () => {
 
   test('blocks public access, enforces bucket-owner object ownership, versions, locks and expires noncurrent versions', () => {
     const p = dataBucket(template).Properties;
-    expect(p.PublicAccessBlockConfiguration).toEqual({ BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true });
+    expect(p.PublicAccessBlockConfiguration).toEqual({
+      BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true,
+    });
     expect(p.OwnershipControls.Rules[0].ObjectOwnership).toBe('BucketOwnerEnforced');
     expect(p.VersioningConfiguration.Status).toBe('Enabled');
     expect(p.ObjectLockEnabled).toBe(true);
@@ -126,7 +128,8 @@ describe('EncryptedBucket defaults', () => {
     const logBucket = template.toJSON().Resources[p.LoggingConfiguration.DestinationBucketName.Ref];
     expect(logBucket.Properties.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault.SSEAlgorithm).toBe('aws:kms');
     expect(logBucket.Properties.LoggingConfiguration.LogFilePrefix).toBe('self/');
-    const logPolicy: any = Object.values(template.findResources('AWS::S3::BucketPolicy')).find((x: any) => x.Properties.Bucket.Ref === p.LoggingConfiguration.DestinationBucketName.Ref);
+    const logPolicy: any = Object.values(template.findResources('AWS::S3::BucketPolicy'))
+      .find((x: any) => x.Properties.Bucket.Ref === p.LoggingConfiguration.DestinationBucketName.Ref);
     const delivery = logPolicy.Properties.PolicyDocument.Statement.filter((s: any) => s.Principal?.Service === 'logging.s3.amazonaws.com');
     expect(delivery.length).toBe(2);
     for (const d of delivery) expect(d.Condition.StringEquals['aws:SourceAccount']).toEqual({ Ref: 'AWS::AccountId' });

@@ -1,3 +1,5 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { App, Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudtrail from 'aws-cdk-lib/aws-cloudtrail';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -21,7 +23,7 @@ function flagged(scope: Stack, props?: S3EncryptionChecksProps): Record<string, 
   return out;
 }
 
-const flags = (scope: Stack, rule: string, path: string, props?: S3EncryptionChecksProps) => (flagged(scope, props)[rule] ?? []).includes(path);
+const flags = (scope: Stack, rule: string, at: string, props?: S3EncryptionChecksProps) => (flagged(scope, props)[rule] ?? []).includes(at);
 
 describe('S3BucketEncryptedWithCustomerManagedKey', () => {
   test('an EncryptedBucket passes', () => {
@@ -205,7 +207,7 @@ describe('the pack', () => {
   test('has one id per rule, in RULES.md', () => {
     const names = new S3EncryptionChecks().ruleNames;
     expect(names).toHaveLength(13);
-    const rulesMd = require('node:fs').readFileSync(require('node:path').join(__dirname, '..', '..', 'RULES.md'), 'utf8');
+    const rulesMd = fs.readFileSync(path.join(__dirname, '..', '..', 'RULES.md'), 'utf8');
     for (const n of names) expect(rulesMd).toContain(n);
   });
   test('rejects settings out of range', () => {
@@ -227,7 +229,7 @@ describe('the pack', () => {
       const errorLog = jest.spyOn(console, 'error').mockImplementation(() => undefined);
       try {
         const dir = app.synth().directory;
-        return { failed: process.exitCode === 1, json: JSON.parse(require('node:fs').readFileSync(require('node:path').join(dir, 'policy-validation-report.json'), 'utf8')) };
+        return { failed: process.exitCode === 1, json: JSON.parse(fs.readFileSync(path.join(dir, 'policy-validation-report.json'), 'utf8')) };
       } finally {
         process.exitCode = before;
         errorLog.mockRestore();

@@ -3,14 +3,16 @@
  * templates: cdk-nag's AwsSolutions, HIPAA.Security, NIST.800.53.R5 and PCI.DSS.321 packs, the
  * Control Tower proactive controls (cfn-guard), cfn-lint and checkov.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { CfnGuardValidator } from '@cdklabs/cdk-validator-cfnguard';
 import { Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks, HIPAASecurityChecks, NagPack, NIST80053R5Checks, PCIDSS321Checks } from 'cdk-nag';
-import { S3EncryptionChecks } from '../../src/compliance/s3-encryption-checks';
 import { IConstruct } from 'constructs';
+import { S3EncryptionChecks } from '../../src/compliance/s3-encryption-checks';
 
 export interface Finding {
   /** Which checker: a cdk-nag pack name, 'ControlTower', 'cfn-lint' or 'checkov'. */
@@ -109,10 +111,10 @@ export function templatePathsOf(assemblyDir: string): string[] {
 
 /** Every checker on one stack: cdk-nag on the tree, the template-based checkers on its template. */
 export function allFindings(stack: Stack, options: { python?: boolean } = {}): Finding[] {
-  const dir = fs.mkdtempSync(path.join(require('node:os').tmpdir(), 'cse-template-'));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cse-template-'));
   try {
     const file = path.join(dir, `${stack.artifactId}.template.json`);
-    const template = execFileSync === undefined ? {} : require('aws-cdk-lib/assertions').Template.fromStack(stack).toJSON();
+    const template = Template.fromStack(stack).toJSON();
     fs.writeFileSync(file, JSON.stringify(template, null, 1));
     const findings = [...nagFindings(stack), ...controlTowerFindings([file])];
     if (options.python) findings.push(...cfnLintFindings([file]), ...checkovFindings([file]));
