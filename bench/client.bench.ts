@@ -16,12 +16,12 @@ import { pipeline } from 'node:stream/promises';
 import * as v8 from 'node:v8';
 import * as vm from 'node:vm';
 import {
+  AlgorithmSuiteIdentifier, CommitmentPolicy, RawAesKeyringNode, RawAesWrappingSuiteIdentifier, buildClient,
+} from '@aws-crypto/client-node';
+import {
   AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CreateMultipartUploadCommand, GetObjectCommand,
   PutObjectCommand, S3Client, UploadPartCommand,
 } from '@aws-sdk/client-s3';
-import {
-  AlgorithmSuiteIdentifier, CommitmentPolicy, RawAesKeyringNode, RawAesWrappingSuiteIdentifier, buildClient,
-} from '@aws-crypto/client-node';
 import { S3EncryptionClient } from '../src/client';
 import { FakeKms, FakeS3 } from '../test/client/fakes';
 
@@ -92,7 +92,11 @@ async function measure(fn: () => Promise<void>, reps = 1): Promise<Measure> {
   for (let i = 0; i < reps; i++) runs.push(await measureOnce(fn));
   runs.sort((a, b) => a.seconds - b.seconds);
   const median = runs[Math.floor(runs.length / 2)];
-  return { seconds: median.seconds, peakRssMiB: Math.max(...runs.map((r) => r.peakRssMiB)), peakDeltaMiB: Math.max(...runs.map((r) => r.peakDeltaMiB)) };
+  return {
+    seconds: median.seconds,
+    peakRssMiB: Math.max(...runs.map((r) => r.peakRssMiB)),
+    peakDeltaMiB: Math.max(...runs.map((r) => r.peakDeltaMiB)),
+  };
 }
 
 async function measureOnce(fn: () => Promise<void>): Promise<Measure> {
@@ -167,7 +171,9 @@ async function main(): Promise<void> {
   const rawKey = crypto.randomBytes(32);
   const peer = buildClient(CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT);
   const keyring = new RawAesKeyringNode({
-    keyName: 'bench', keyNamespace: 'bench', unencryptedMasterKey: crypto.randomBytes(32),
+    keyName: 'bench',
+    keyNamespace: 'bench',
+    unencryptedMasterKey: crypto.randomBytes(32),
     wrappingSuite: RawAesWrappingSuiteIdentifier.AES256_GCM_IV12_TAG16_NO_PADDING,
   });
 

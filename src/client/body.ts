@@ -12,9 +12,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Readable, Transform } from 'node:stream';
+import { GcmParams, cbcDecryptor, gcmAsCtrDecryptor, gcmDecryptor } from './crypto';
 import { S3EncryptionClientError, TamperedObjectError } from './errors';
 import { TAG_LENGTH } from './format';
-import { GcmParams, cbcDecryptor, gcmAsCtrDecryptor, gcmDecryptor } from './crypto';
 
 /** A decrypted body: a Node Readable with the AWS SDK's convenience readers. */
 export type DecryptedBody = Readable & {

@@ -41,6 +41,16 @@ export interface DataKeyCacheStats {
 const ABSOLUTE_MAX_OBJECTS = 2 ** 32;
 
 export class DataKeyCache {
+  /** Cache key for an encryption: KMS key, format and full encryption context. */
+  static encryptionId(kmsKeyId: string, format: string, context: Record<string, string>): string {
+    return hashId([kmsKeyId, format, canonical(context)]);
+  }
+
+  /** Cache key for a decryption: KMS key, encrypted data key and the context KMS will check. */
+  static decryptionId(kmsKeyId: string, encryptedKey: Buffer, context: Record<string, string>): string {
+    return hashId([kmsKeyId, encryptedKey.toString('base64'), canonical(context)]);
+  }
+
   private readonly maxAgeMs: number;
   private readonly maxObjects: number;
   private readonly maxBytes: number;
@@ -60,16 +70,6 @@ export class DataKeyCache {
     for (const [name, v] of [['maxAgeSeconds', this.maxAgeMs], ['maxObjects', this.maxObjects], ['maxBytes', this.maxBytes], ['capacity', this.capacity]] as const) {
       if (!(v > 0)) throw new RangeError(`DataKeyCache option ${name} must be positive`);
     }
-  }
-
-  /** Cache key for an encryption: KMS key, format and full encryption context. */
-  static encryptionId(kmsKeyId: string, format: string, context: Record<string, string>): string {
-    return hashId([kmsKeyId, format, canonical(context)]);
-  }
-
-  /** Cache key for a decryption: KMS key, encrypted data key and the context KMS will check. */
-  static decryptionId(kmsKeyId: string, encryptedKey: Buffer, context: Record<string, string>): string {
-    return hashId([kmsKeyId, encryptedKey.toString('base64'), canonical(context)]);
   }
 
   /**

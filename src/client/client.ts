@@ -3,6 +3,10 @@
  * with KMS-wrapped data keys.
  */
 import { Readable } from 'node:stream';
+// The SDK clients are supplied by the user of this subpath (see docs/client.md), not bundled.
+// eslint-disable-next-line import/no-extraneous-dependencies
+import { DecryptCommand, GenerateDataKeyCommand, KMSClient } from '@aws-sdk/client-kms';
+// eslint-disable-next-line import/no-extraneous-dependencies
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
@@ -20,7 +24,6 @@ import {
   S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
-import { DecryptCommand, GenerateDataKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import {
   DecryptedBody, RandomSource, decryptCbc, decryptGcmBuffered, decryptGcmSpooled, decryptGcmUnauthenticated,
   decryptRefetched, defaultRandom, verifyAndFingerprint, destroySource, iterate, withReaders,
@@ -233,16 +236,25 @@ export class S3EncryptionClient {
 
     const upload = async (part: Buffer, reusable: boolean) => {
       if (!uploadId) {
-        const created = await this.s3.send(new CreateMultipartUploadCommand({ ...request, Metadata: { ...request.Metadata, ...enc.metadata } } as any));
+        const createInput = { ...request, Metadata: { ...request.Metadata, ...enc.metadata } };
+        const created = await this.s3.send(new CreateMultipartUploadCommand(createInput as any));
         uploadId = created.UploadId;
         if (!uploadId) throw new S3EncryptionClientError('S3 did not return an UploadId for CreateMultipartUpload.');
       }
       const number = ++partNumber;
       const p = (async () => {
         const r = await this.s3.send(new UploadPartCommand({
-          Bucket: request.Bucket, Key: request.Key, UploadId: uploadId, PartNumber: number, Body: part, ContentLength: part.length,
-          SSECustomerAlgorithm: request.SSECustomerAlgorithm, SSECustomerKey: request.SSECustomerKey, SSECustomerKeyMD5: request.SSECustomerKeyMD5,
-          ExpectedBucketOwner: request.ExpectedBucketOwner, RequestPayer: request.RequestPayer,
+          Bucket: request.Bucket,
+          Key: request.Key,
+          UploadId: uploadId,
+          PartNumber: number,
+          Body: part,
+          ContentLength: part.length,
+          SSECustomerAlgorithm: request.SSECustomerAlgorithm,
+          SSECustomerKey: request.SSECustomerKey,
+          SSECustomerKeyMD5: request.SSECustomerKeyMD5,
+          ExpectedBucketOwner: request.ExpectedBucketOwner,
+          RequestPayer: request.RequestPayer,
         }));
         parts.push({ PartNumber: number, ETag: r.ETag });
         // The SDK is done with the body once send() resolved, so the buffer can be refilled.
@@ -289,9 +301,15 @@ export class S3EncryptionClient {
       parts.sort((a, b) => a.PartNumber - b.PartNumber);
       if (enc.instruction) await this.putInstructionFile(request, enc.instruction);
       const done = await this.s3.send(new CompleteMultipartUploadCommand({
-        Bucket: request.Bucket, Key: request.Key, UploadId: uploadId, MultipartUpload: { Parts: parts },
-        ExpectedBucketOwner: request.ExpectedBucketOwner, RequestPayer: request.RequestPayer,
-        SSECustomerAlgorithm: request.SSECustomerAlgorithm, SSECustomerKey: request.SSECustomerKey, SSECustomerKeyMD5: request.SSECustomerKeyMD5,
+        Bucket: request.Bucket,
+        Key: request.Key,
+        UploadId: uploadId,
+        MultipartUpload: { Parts: parts },
+        ExpectedBucketOwner: request.ExpectedBucketOwner,
+        RequestPayer: request.RequestPayer,
+        SSECustomerAlgorithm: request.SSECustomerAlgorithm,
+        SSECustomerKey: request.SSECustomerKey,
+        SSECustomerKeyMD5: request.SSECustomerKeyMD5,
       }));
       return { ...done, parts: parts.length };
     } catch (e) {
@@ -344,7 +362,9 @@ export class S3EncryptionClient {
     }));
   }
 
-  private async prepareEncryption(ec: EncryptionContext | undefined, length: number | undefined, userMetadata?: Record<string, string>): Promise<PreparedEncryption> {
+  private async prepareEncryption(
+    ec: EncryptionContext | undefined, length: number | undefined, userMetadata?: Record<string, string>,
+  ): Promise<PreparedEncryption> {
     if (userMetadata) assertNoReservedMetadata(userMetadata);
     const mat = await this.encryptionMaterials(ec ?? {}, length);
     if (mat.version === 'v3') {
@@ -441,7 +461,8 @@ export class S3EncryptionClient {
       } else if (this.largeObjects === 'refetch') {
         const fingerprints = await verifyAndFingerprint(source as any, params, REFETCH_SEGMENT);
         // Pin the exact object that was verified; the fingerprints catch anything else.
-        const again = await this.s3.send(new GetObjectCommand({ ...request, IfMatch: res.ETag ?? request.IfMatch, VersionId: res.VersionId ?? request.VersionId }));
+        const pinned = { ...request, IfMatch: res.ETag ?? request.IfMatch, VersionId: res.VersionId ?? request.VersionId };
+        const again = await this.s3.send(new GetObjectCommand(pinned));
         if (again.ContentLength !== undefined && again.ContentLength !== ctLength) {
           destroySource(again.Body);
           throw new TamperedObjectError('The object changed between the verifying read and the decrypting read (different length). Retry.');
@@ -478,7 +499,12 @@ export class S3EncryptionClient {
       for (const k of [CONTENT_CIPHER_V3, KEY_COMMITMENT_V3, MESSAGE_ID_V3]) {
         if (k in instr) throw new TamperedObjectError(`The instruction file carries "${k}", which may only live in object metadata; it was tampered with.`);
       }
-      return decodeMetadata({ ...instr, [CONTENT_CIPHER_V3]: metadata[CONTENT_CIPHER_V3], [KEY_COMMITMENT_V3]: metadata[KEY_COMMITMENT_V3], [MESSAGE_ID_V3]: metadata[MESSAGE_ID_V3] });
+      return decodeMetadata({
+        ...instr,
+        [CONTENT_CIPHER_V3]: metadata[CONTENT_CIPHER_V3],
+        [KEY_COMMITMENT_V3]: metadata[KEY_COMMITMENT_V3],
+        [MESSAGE_ID_V3]: metadata[MESSAGE_ID_V3],
+      });
     }
     if (hasFormatKeys(metadata)) return decodeMetadata(metadata);
     const instr = await this.readInstructionFile(request, suffix);
@@ -492,8 +518,12 @@ export class S3EncryptionClient {
     let text: string;
     try {
       const res = await this.s3.send(new GetObjectCommand({
-        Bucket: request.Bucket, Key: `${request.Key}${suffix}`, ExpectedBucketOwner: request.ExpectedBucketOwner,
-        SSECustomerAlgorithm: request.SSECustomerAlgorithm, SSECustomerKey: request.SSECustomerKey, SSECustomerKeyMD5: request.SSECustomerKeyMD5,
+        Bucket: request.Bucket,
+        Key: `${request.Key}${suffix}`,
+        ExpectedBucketOwner: request.ExpectedBucketOwner,
+        SSECustomerAlgorithm: request.SSECustomerAlgorithm,
+        SSECustomerKey: request.SSECustomerKey,
+        SSECustomerKeyMD5: request.SSECustomerKeyMD5,
       }));
       const chunks: Buffer[] = [];
       let size = 0;
@@ -599,7 +629,8 @@ function toBuffer(b: Buffer | Uint8Array | string): Buffer {
 
 /** Caller checksums describe the plaintext; S3 computes its own over the ciphertext. */
 function stripChecksums<T extends Omit<PutObjectCommandInput, 'Body'>>(r: T): T {
-  const { ContentMD5: _a, ChecksumCRC32: _b, ChecksumCRC32C: _c, ChecksumSHA1: _d, ChecksumSHA256: _e, ChecksumCRC64NVME: _f, ContentLength: _g, ...rest } = r as any;
+  const rest = { ...r } as Record<string, unknown>;
+  for (const k of ['ContentMD5', 'ChecksumCRC32', 'ChecksumCRC32C', 'ChecksumSHA1', 'ChecksumSHA256', 'ChecksumCRC64NVME', 'ContentLength']) delete rest[k];
   return rest as T;
 }
 

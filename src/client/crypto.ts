@@ -7,7 +7,7 @@ import { KeyCommitmentMismatchError, TamperedObjectError } from './errors';
 import { COMMITMENT_LENGTH, DATA_KEY_LENGTH, GCM_IV_LENGTH, MESSAGE_ID_LENGTH, SUITE_V3_ID } from './format';
 
 /** The committing suite's ID as two big-endian bytes: the AAD of every V3 object and the HKDF info prefix. */
-export const SUITE_V3_ID_BYTES = Buffer.from([(SUITE_V3_ID >> 8) & 0xff, SUITE_V3_ID & 0xff]);
+export const SUITE_V3_ID_BYTES = (() => { const b = Buffer.alloc(2); b.writeUInt16BE(SUITE_V3_ID); return b; })();
 /** The committing suite uses a fixed IV because every object gets its own derived key. */
 export const V3_FIXED_IV = Buffer.alloc(GCM_IV_LENGTH, 0x01);
 
