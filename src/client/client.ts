@@ -455,7 +455,7 @@ export class S3EncryptionClient {
         body = decryptGcmUnauthenticated(source as any, params);
         authenticated = false;
       } else if (ctLength !== undefined && ctLength <= this.maxBufferBytes + TAG_LENGTH) {
-        body = withReaders(Readable.from(await decryptGcmBuffered(source as any, params, this.maxBufferBytes)));
+        body = withReaders(Readable.from(await decryptGcmBuffered(source as any, params, this.maxBufferBytes), { objectMode: false }));
       } else if (this.largeObjects === 'spool') {
         body = await decryptGcmSpooled(source as any, params, this.tempDir);
       } else if (this.largeObjects === 'refetch') {
