@@ -159,6 +159,14 @@ describe('S3BucketDataEventsAudited', () => {
     expect(f).not.toContain('S/Audit/Bucket/Resource');
     expect(f).not.toContain('S/Audit/Bucket/AccessLogs/Resource');
   });
+  test('a plain trail whose bucket has no access logs, elsewhere in the app, does not break the rule', () => {
+    const { app, stack } = stackOf();
+    const trail = new EncryptionAuditTrail(stack, 'Audit');
+    new EncryptedBucket(stack, 'In', { auditTrail: trail });
+    const other = new Stack(app, 'Other', { env: ENV });
+    new cloudtrail.Trail(other, 'Plain');
+    expect(flagged(stack).S3BucketDataEventsAudited ?? []).toEqual([]);
+  });
   test('a trail in another stack that names the bucket by its fixed name covers it', () => {
     const app = new App();
     const data = new Stack(app, 'Data', { env: ENV });

@@ -49,7 +49,9 @@ export default Object.defineProperty((node: CfnResource): NagRuleCompliance => {
   if (!(node instanceof CfnBucket)) return NagRuleCompliance.NOT_APPLICABLE;
   const all = everything(node);
   const trails = all.filter((c): c is CfnTrail => c instanceof CfnTrail);
-  const names = (b: CfnBucket, where: CfnResource, v: unknown) => handlesOf(b, where).some((h) => JSON.stringify(v).includes(h.replace(/^"|"$/g, '')));
+  // A missing value (undefined) names nothing.
+  const names = (b: CfnBucket, where: CfnResource, v: unknown) =>
+    v !== undefined && handlesOf(b, where).some((h) => JSON.stringify(v).includes(h.replace(/^"|"$/g, '')));
   for (const t of trails) {
     const dest = resolve(t, t.s3BucketName);
     if (names(node, t, dest)) return NagRuleCompliance.NOT_APPLICABLE;
