@@ -114,7 +114,7 @@ export interface TenantKeyringProps {
    * Number of nested stacks the dedicated tenants are hashed into (1 to 250). Fix it at the first
    * deployment: changing it moves tenants between stacks, which replaces their keys.
    *
-   * @default 10 (up to about 1,500 dedicated tenants)
+   * @default 10 (up to about 1,200 dedicated tenants)
    */
   readonly shardCount?: number;
 }
@@ -146,8 +146,11 @@ export interface TenantOptions {
   readonly pendingWindow?: Duration;
 }
 
-/** Most dedicated tenants in one nested stack: 2 resources each stays far below 500 and 1 MB. */
-export const MAX_TENANTS_PER_SHARD = 200;
+/**
+ * Most dedicated tenants in one nested stack: 2 resources and about 3.5 KB of template each keeps
+ * a shard near half of CloudFormation's 500 resources and 1 MB, with room for grants.
+ */
+export const MAX_TENANTS_PER_SHARD = 160;
 /** Longest tenant id: alias names, tag values and S3 prefixes all allow it with room to spare. */
 export const MAX_TENANT_ID_LENGTH = 64;
 const TENANT_ID = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
@@ -414,7 +417,9 @@ export class TenantKeyring extends Construct {
     const shardIndex = shardOf(tenantId, this.shardCount);
     const shard = this.shardFor(shardIndex);
     const holder = new Construct(shard, `Tenant-${tenantId}`);
-    const own = this.abac ? [...this.sharedKeyStatements(), ...dedicatedTagStatements(this.scope, tenantId).map((st) => st.toStatementJson())] : this.sharedKeyStatements();
+    const own = this.abac
+      ? [...this.sharedKeyStatements(), ...dedicatedTagStatements(this.scope, tenantId).map((st) => st.toStatementJson())]
+      : this.sharedKeyStatements();
     // Grants reach this document through key.addToResourcePolicy.
     const added = new iam.PolicyDocument();
     const key = new kms.Key(holder, 'Key', {
