@@ -84,6 +84,17 @@ class FileS3 {
   }
 }
 
+/** S3 stand-in that discards bodies, to time encryption without any storage cost. */
+class NullS3 {
+  asClient(): S3Client { return this as unknown as S3Client; }
+  async send(cmd: any): Promise<any> {
+    if (cmd instanceof CreateMultipartUploadCommand) return { UploadId: 'null' };
+    if (cmd instanceof UploadPartCommand) return { ETag: `"${cmd.input.PartNumber}"` };
+    if (cmd instanceof PutObjectCommand || cmd instanceof CompleteMultipartUploadCommand || cmd instanceof AbortMultipartUploadCommand) return {};
+    throw new Error(`NullS3: ${cmd.constructor.name} not implemented`);
+  }
+}
+
 interface Measure { seconds: number; peakRssMiB: number; peakDeltaMiB: number }
 
 /** Median time over `reps` runs (the machine may be shared), largest peak memory of any run. */
@@ -121,6 +132,13 @@ async function drain(r: AsyncIterable<Uint8Array>): Promise<number> {
   return n;
 }
 
+async function rawEncryptNoSink(size: number, key: Buffer): Promise<void> {
+  const c = crypto.createCipheriv('aes-256-gcm', key, crypto.randomBytes(12));
+  for await (const chunk of source(size)) c.update(chunk);
+  c.final();
+  c.getAuthTag();
+}
+
 async function rawEncrypt(size: number, key: Buffer, file: string): Promise<void> {
   const iv = crypto.randomBytes(12);
   const c = crypto.createCipheriv('aes-256-gcm', key, iv);
@@ -156,6 +174,8 @@ async function main(): Promise<void> {
   console.log(`node ${process.version}, ${os.cpus()[0]?.model ?? 'cpu'} x${os.cpus().length}, OpenSSL ${process.versions.openssl}`);
   console.log('Byte path: in-process S3 stand-in backed by local files in ' + DIR + ', in-memory KMS stand-in; no network.');
   console.log('Raw = node:crypto AES-256-GCM over the same chunks into the same kind of file sink (the limit; it releases unverified plaintext).');
+  console.log('"encrypt, no sink" discards the ciphertext (S3 stand-in drops the bodies) to show the crypto and client cost alone;');
+  console.log('"encrypt" writes it to local files (needed for the decrypt rows), so it is bound by the disk.');
   console.log('Peer = @aws-crypto/client-node, ALG_AES256_GCM_IV12_TAG16_HKDF_SHA512_COMMIT_KEY (no signature), raw AES keyring, 4 KiB frames.');
   console.log('Ours decrypt "auth" = no plaintext before the tag verifies: in memory up to 64 MiB; above that "spool" (default: ciphertext');
   console.log('  to a temp file while verifying, then AES-CTR from the file) or "refetch" (verify a first GET, then decrypt a second GET');
@@ -166,6 +186,7 @@ async function main(): Promise<void> {
   const kms = new FakeKms(['bench-key']);
   const s3 = new FileS3();
   const client = new S3EncryptionClient({ s3: s3.asClient(), kms: kms.asClient(), kmsKeyId: 'bench-key', partSize: PART, uploadConcurrency: 4, tempDir: DIR });
+  const discarding = new S3EncryptionClient({ s3: new NullS3().asClient(), kms: kms.asClient(), kmsKeyId: 'bench-key', partSize: PART, uploadConcurrency: 4 });
   const refetching = new S3EncryptionClient({ s3: s3.asClient(), kms: kms.asClient(), kmsKeyId: 'bench-key', largeObjects: 'refetch' });
   const BUFFER_LIMIT = 64 * MIB;
   const rawKey = crypto.randomBytes(32);
@@ -205,6 +226,10 @@ async function main(): Promise<void> {
       `${sizeMib} MiB`, op, who, fmt(mibps(size, m)), who === 'raw' ? '1.00' : fmt(raw.seconds / m.seconds, 2),
       p && who !== 'peer' ? fmt(p.seconds / m.seconds, 2) : '', fmt(m.peakRssMiB, 0), fmt(m.peakDeltaMiB, 0),
     ]);
+    const encRawNull = await measure(() => rawEncryptNoSink(size, rawKey), reps);
+    const encOursNull = await measure(async () => { await discarding.putObjectStream({ Bucket: 'b', Key: key, Body: source(size) }); }, reps);
+    add('encrypt, no sink', 'raw', encRawNull, encRawNull);
+    add('encrypt, no sink', 'ours', encOursNull, encRawNull);
     add('encrypt', 'raw', encRaw, encRaw);
     add('encrypt', 'ours', encOurs, encRaw, encPeer);
     if (encPeer) add('encrypt', 'peer', encPeer, encRaw);
