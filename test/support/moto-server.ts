@@ -19,6 +19,8 @@ export interface MotoServer {
   /** Base URL, e.g. http://127.0.0.1:41234 */
   readonly endpoint: string;
   readonly port: number;
+  /** Process id of the server. */
+  readonly pid: number;
   /** Region to use with the server's clients. */
   readonly region: string;
   /** Dummy credentials; moto accepts any. */
@@ -34,6 +36,8 @@ export interface MotoServerOptions {
   readonly startTimeoutMs?: number;
   /** Extra environment variables for the server process. */
   readonly env?: Record<string, string>;
+  /** Path of the moto_server executable. Default: .tools/moto/bin/moto_server in this repository. */
+  readonly binary?: string;
 }
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..');
@@ -79,8 +83,9 @@ function probe(port: number): Promise<boolean> {
 }
 
 export async function startMotoServer(options: MotoServerOptions = {}): Promise<MotoServer> {
-  if (!existsSync(MOTO_SERVER_BIN)) {
-    throw new Error(`moto is not installed (${MOTO_SERVER_BIN} is missing): run \`npx projen setup-tools\` first.`);
+  const binary = options.binary ?? MOTO_SERVER_BIN;
+  if (!existsSync(binary)) {
+    throw new Error(`moto is not installed (${binary} is missing): run \`npx projen setup-tools\` first.`);
   }
   installExitHook();
   const startTimeoutMs = options.startTimeoutMs ?? 60_000;
@@ -90,7 +95,7 @@ export async function startMotoServer(options: MotoServerOptions = {}): Promise<
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await freePort();
     try {
-      return await launch(port, startTimeoutMs, options.env ?? {});
+      return await launch(binary, port, startTimeoutMs, options.env ?? {});
     } catch (e) {
       lastError = e as Error;
     }
@@ -98,8 +103,8 @@ export async function startMotoServer(options: MotoServerOptions = {}): Promise<
   throw lastError ?? new Error('moto server did not start');
 }
 
-async function launch(port: number, startTimeoutMs: number, env: Record<string, string>): Promise<MotoServer> {
-  const child = spawn(MOTO_SERVER_BIN, ['-H', '127.0.0.1', '-p', String(port)], {
+async function launch(binary: string, port: number, startTimeoutMs: number, env: Record<string, string>): Promise<MotoServer> {
+  const child = spawn(binary, ['-H', '127.0.0.1', '-p', String(port)], {
     cwd: REPO_ROOT,
     env: {
       ...process.env,
@@ -146,6 +151,7 @@ async function launch(port: number, startTimeoutMs: number, env: Record<string, 
       return {
         endpoint,
         port,
+        pid: child.pid ?? -1,
         region: 'us-east-1',
         credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
         logs: () => output,
