@@ -4,3 +4,4 @@ export * from './keys/rotation-policy';
 export * from './compliance/s3-encryption-checks';
 export * from './keys/tenant-keyring';
 export * from './keys/sse-c-key-secret';
+export * from './reencryption/reencryption-job';
