@@ -42,3 +42,4 @@ export {
   InvalidRequestError,
 } from './errors';
 export * from './sse-c';
+export * from './reencryption';
