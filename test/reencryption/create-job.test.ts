@@ -122,7 +122,8 @@ describe('startReencryptionJob', () => {
   test('sends one CreateJob per source key and returns the job ids', async () => {
     const sent: any[] = [];
     const client = { send: async (command: any) => { sent.push(command); return { JobId: `job-${sent.length}` }; } };
-    const jobs = await startReencryptionJob(client, { ...PARAMS, source: 'SSE_KMS', sourceKeyArns: [OLD_KEY_1, OLD_KEY_2] }, { createJobCommand: FakeCreateJobCommand });
+    const params: ReencryptionJobParameters = { ...PARAMS, source: 'SSE_KMS', sourceKeyArns: [OLD_KEY_1, OLD_KEY_2] };
+    const jobs = await startReencryptionJob(client, params, { createJobCommand: FakeCreateJobCommand });
     expect(jobs.map((j) => j.jobId)).toEqual(['job-1', 'job-2']);
     expect(sent.every((c) => c instanceof FakeCreateJobCommand)).toBe(true);
     expect(sent.map((c) => c.input.ManifestGenerator.S3JobManifestGenerator.Filter.MatchAnyObjectEncryption[0].SSEKMS.KmsKeyArn)).toEqual([OLD_KEY_1, OLD_KEY_2]);
