@@ -26,6 +26,7 @@ interface Figures {
   contender: string;
   tenants: number;
   seconds: number;
+  cpuSeconds: number;
   peakRssMb: number;
   stacks: number;
   maxResources: number;
@@ -61,12 +62,15 @@ function child(contender: string, n: number): void {
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'keyring-bench-'));
   try {
     const start = process.hrtime.bigint();
+    const cpuStart = process.cpuUsage();
     // The loop keeps every tenant in one stack, as written by hand; lift the 500-resource check so
     // that its raw synth cost can be measured (its template could not be deployed).
     const app = new App({ outdir, context: contender === 'loop' ? { '@aws-cdk/core:stackResourceLimit': 0 } : {} });
     (contender === 'keyring' ? buildKeyring : buildLoop)(app, n);
     app.synth();
     const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+    const cpu = process.cpuUsage(cpuStart);
+    const cpuSeconds = (cpu.user + cpu.system) / 1e6;
     const templates = fs.readdirSync(outdir).filter((f) => f.endsWith('.template.json'));
     let maxResources = 0; let totalResources = 0; let maxTemplateBytes = 0; let totalTemplateBytes = 0;
     for (const f of templates) {
@@ -119,7 +123,7 @@ function kb(bytes: number): string {
 async function main(): Promise<void> {
   const counts = (args.counts ?? '100,1000,10000').split(',').map(Number);
   console.log(`TenantKeyring synth vs a kms.Key + kms.Alias loop (node ${process.version}, ${os.cpus().length} CPUs, load average ${os.loadavg()[0].toFixed(2)})\n`);
-  const header = ['tenants', 'contender', 'seconds', 'peak RSS', 'stacks', 'max res/stack', 'total res', 'max template', 'total templates', 'limits held'];
+  const header = ['tenants', 'contender', 'seconds', 'CPU s', 'peak RSS', 'stacks', 'max res/stack', 'total res', 'max template', 'total templates', 'limits held'];
   const rows: string[][] = [];
   const ratios: string[] = [];
   let failed = false;
@@ -136,12 +140,13 @@ async function main(): Promise<void> {
     const ring = median(rings);
     for (const f of [loop, ring]) {
       const held = f.maxResources <= LIMITS.resources && f.maxTemplateBytes <= LIMITS.templateBytes;
-      rows.push([String(n), f.contender, f.seconds.toFixed(2), `${f.peakRssMb.toFixed(0)} MB`, String(f.stacks), String(f.maxResources),
+      rows.push([String(n), f.contender, f.seconds.toFixed(2), f.cpuSeconds.toFixed(2), `${f.peakRssMb.toFixed(0)} MB`, String(f.stacks), String(f.maxResources),
         String(f.totalResources), kb(f.maxTemplateBytes), kb(f.totalTemplateBytes), held ? 'yes' : 'NO']);
       if (f.contender === 'keyring' && !held) failed = true;
     }
     const timeRatio = ring.seconds / loop.seconds;
-    ratios.push(`${n} tenants: keyring/loop time ${timeRatio.toFixed(2)}x (${ring.seconds.toFixed(2)} s vs ${loop.seconds.toFixed(2)} s), peak memory ${(ring.peakRssMb / loop.peakRssMb).toFixed(2)}x (${ring.peakRssMb.toFixed(0)} MB vs ${loop.peakRssMb.toFixed(0)} MB)`);
+    ratios.push(`${n} tenants: keyring/loop time ${timeRatio.toFixed(2)}x (${ring.seconds.toFixed(2)} s vs ${loop.seconds.toFixed(2)} s), `
+      + `CPU ${(ring.cpuSeconds / loop.cpuSeconds).toFixed(2)}x, peak memory ${(ring.peakRssMb / loop.peakRssMb).toFixed(2)}x (${ring.peakRssMb.toFixed(0)} MB vs ${loop.peakRssMb.toFixed(0)} MB)`);
     if (n === 1000 && timeRatio > TARGETS.ratioAt1000) failed = true;
     if (n === 10000 && ring.seconds > TARGETS.secondsAt10000) failed = true;
   }

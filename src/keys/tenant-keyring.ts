@@ -8,7 +8,8 @@ import { Construct, IConstruct } from 'constructs';
 import { denyCreateGrantStatement, S3_KEY_READ_ACTIONS, S3_KEY_WRITE_ACTIONS } from './key-policy';
 import {
   dedicatedPrincipalStatements,
-  dedicatedTagStatements,
+  dedicatedTagStatementsJson,
+  principalJson,
   pooledStatements,
   TENANT_DIRECT_ACTIONS,
   TenantScope,
@@ -241,6 +242,7 @@ export class TenantKeyring extends Construct {
   private readonly principalOwners = new Map<object, string>();
   private _pooledKey?: kms.Key;
   private _sharedStatements?: any[];
+  private _rootJson?: unknown;
 
   constructor(scope: Construct, id: string, props: TenantKeyringProps) {
     super(scope, id);
@@ -416,13 +418,12 @@ export class TenantKeyring extends Construct {
   private makeDedicated(tenantId: string, s3Prefix: string, options: TenantOptions): TenantKey {
     const shardIndex = shardOf(tenantId, this.shardCount);
     const shard = this.shardFor(shardIndex);
-    const holder = new Construct(shard, `Tenant-${tenantId}`);
     const own = this.abac
-      ? [...this.sharedKeyStatements(), ...dedicatedTagStatements(this.scope, tenantId).map((st) => st.toStatementJson())]
+      ? [...this.sharedKeyStatements(), ...dedicatedTagStatementsJson(this.scope, tenantId, this.rootJson())]
       : this.sharedKeyStatements();
     // Grants reach this document through key.addToResourcePolicy.
     const added = new iam.PolicyDocument();
-    const key = new kms.Key(holder, 'Key', {
+    const key = new kms.Key(shard, `Tenant-${tenantId}-Key`, {
       description: `Key of tenant ${tenantId} in ${this.node.path}`,
       enableKeyRotation: true,
       rotationPeriod: this.rotationPeriod,
@@ -434,7 +435,7 @@ export class TenantKeyring extends Construct {
     // Set on the L1 directly: a Tags aspect per key would be walked once per key at synth.
     (key.node.defaultChild as kms.CfnKey).tags.setTag(this.tenantTagKey, tenantId);
     const aliasName = `alias/${this.aliasPrefix}/${tenantId}`;
-    new kms.Alias(holder, 'Alias', { aliasName, targetKey: key });
+    new kms.Alias(shard, `Tenant-${tenantId}-Alias`, { aliasName, targetKey: key });
     const tenant = new TenantKey({ tenantId, tier: TenantTier.DEDICATED, key, aliasName, s3Prefix, tagKey: this.tenantTagKey, shard });
     for (const p of options.principals ?? []) this.addTenantPrincipal(tenant, p);
     return tenant;
@@ -456,6 +457,12 @@ export class TenantKeyring extends Construct {
       else policy.attachToGroup(principal);
     }
     return { grantPrincipal: new ManagedPolicyPrincipal(principal, policy) };
+  }
+
+  /** The account root as a rendered principal, shared by every dedicated key policy. */
+  private rootJson(): unknown {
+    this._rootJson ??= principalJson(this.scope.root);
+    return this._rootJson;
   }
 
   /** Statements every dedicated key shares, rendered once and reused by reference. */
