@@ -126,7 +126,8 @@ describe('startReencryptionJob', () => {
     const jobs = await startReencryptionJob(client, params, { createJobCommand: FakeCreateJobCommand });
     expect(jobs.map((j) => j.jobId)).toEqual(['job-1', 'job-2']);
     expect(sent.every((c) => c instanceof FakeCreateJobCommand)).toBe(true);
-    expect(sent.map((c) => c.input.ManifestGenerator.S3JobManifestGenerator.Filter.MatchAnyObjectEncryption[0].SSEKMS.KmsKeyArn)).toEqual([OLD_KEY_1, OLD_KEY_2]);
+    const filters = sent.map((c) => c.input.ManifestGenerator.S3JobManifestGenerator.Filter);
+    expect(filters.map((f) => f.MatchAnyObjectEncryption[0].SSEKMS.KmsKeyArn)).toEqual([OLD_KEY_1, OLD_KEY_2]);
   });
 
   test('a response without a job id is an error', async () => {
