@@ -132,7 +132,9 @@ describe('rekeyPrefix over a few hundred SSE-C objects', () => {
     expect(progress[progress.length - 1]).toMatchObject({ listed: COUNT, rekeyed: FAIL_AFTER, failed: COUNT - FAIL_AFTER - 1 });
 
     const second = await rekeyPrefix(s3, { Bucket: BUCKET, Prefix: 'tenant-a/', oldKey, newKey, checkpointFile: checkpoint, concurrency: 8 });
-    expect(second).toEqual({ listed: COUNT, rekeyed: COUNT - FAIL_AFTER - 1, skipped: FAIL_AFTER + 1, alreadyNewKey: 0, failed: 0, inFlight: 0, failures: [] });
+    expect(second).toEqual({
+      listed: COUNT, rekeyed: COUNT - FAIL_AFTER - 1, skipped: FAIL_AFTER + 1, alreadyNewKey: 0, failed: 0, inFlight: 0, failures: [],
+    });
 
     // A third run finds everything done and copies nothing.
     const third = await rekeyPrefix(s3, { Bucket: BUCKET, Prefix: 'tenant-a/', oldKey, newKey, checkpointFile: checkpoint });
