@@ -85,6 +85,7 @@ function child(contender: string, n: number): void {
       contender,
       tenants: n,
       seconds,
+      cpuSeconds,
       peakRssMb: process.resourceUsage().maxRSS / 1024,
       stacks: templates.length,
       maxResources,

@@ -151,16 +151,31 @@ export interface TenantOptions {
  * Most dedicated tenants in one nested stack: 2 resources and about 3.5 KB of template each keeps
  * a shard near half of CloudFormation's 500 resources and 1 MB, with room for grants.
  */
-export const MAX_TENANTS_PER_SHARD = 160;
+const MAX_TENANTS_PER_SHARD = 160;
 /** Longest tenant id: alias names, tag values and S3 prefixes all allow it with room to spare. */
-export const MAX_TENANT_ID_LENGTH = 64;
+const MAX_TENANT_ID_LENGTH = 64;
 const TENANT_ID = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
 const MAX_SHARDS = 250;
+
+interface TenantKeyInit {
+  readonly tenantId: string;
+  readonly tier: TenantTier;
+  readonly key: kms.IKey;
+  readonly aliasName: string;
+  readonly s3Prefix: string;
+  readonly tagKey: string;
+  readonly shard?: NestedStack;
+}
 
 /**
  * One tenant of a keyring: its key, alias, prefix and encryption context.
  */
 export class TenantKey {
+  /** @internal */
+  public static _create(init: TenantKeyInit): TenantKey {
+    return new TenantKey(init);
+  }
+
   /** The tenant id. */
   public readonly tenantId: string;
   /** The tenant's tier. */
@@ -179,8 +194,7 @@ export class TenantKey {
   /** @internal */
   public readonly _principalStatements: iam.PolicyStatement[] = [];
 
-  /** @internal */
-  constructor(init: { tenantId: string; tier: TenantTier; key: kms.IKey; aliasName: string; s3Prefix: string; tagKey: string; shard?: NestedStack }) {
+  private constructor(init: TenantKeyInit) {
     this.tenantId = init.tenantId;
     this.tier = init.tier;
     this.key = init.key;
@@ -220,6 +234,18 @@ export class TenantKey {
  * keyring.grantTenant('acme', acmeRole, TenantAccess.READ_WRITE);
  */
 export class TenantKeyring extends Construct {
+  /** Most dedicated tenants one nested stack (shard) may hold. */
+  public static readonly MAX_TENANTS_PER_SHARD = MAX_TENANTS_PER_SHARD;
+  /** Longest tenant id. */
+  public static readonly MAX_TENANT_ID_LENGTH = MAX_TENANT_ID_LENGTH;
+
+  /**
+   * The shard of a tenant: a SHA-256 hash of its id alone, so no other tenant can change it.
+   */
+  public static shardOf(tenantId: string, shardCount: number): number {
+    return createHash('sha256').update(tenantId).digest().readUInt32BE(0) % shardCount;
+  }
+
   /** The bucket of the tenant prefixes. */
   public readonly bucket: EncryptedBucket;
   /** Prefix of the tenant aliases. */
@@ -321,7 +347,7 @@ export class TenantKeyring extends Construct {
         invalidProp(this, `tier of tenant '${tenantId}'`, tier, 'POOLED needs abac (true or unset): pooled tenants are told apart only by their principal tag');
       }
       const key = this.ensurePooledKey();
-      tenant = new TenantKey({ tenantId, tier, key, aliasName: this.pooledAliasName(), s3Prefix, tagKey: this.tenantTagKey });
+      tenant = TenantKey._create({ tenantId, tier, key, aliasName: this.pooledAliasName(), s3Prefix, tagKey: this.tenantTagKey });
     } else {
       tenant = this.makeDedicated(tenantId, s3Prefix, options);
     }
@@ -416,7 +442,7 @@ export class TenantKeyring extends Construct {
   }
 
   private makeDedicated(tenantId: string, s3Prefix: string, options: TenantOptions): TenantKey {
-    const shardIndex = shardOf(tenantId, this.shardCount);
+    const shardIndex = TenantKeyring.shardOf(tenantId, this.shardCount);
     const shard = this.shardFor(shardIndex);
     const own = this.abac
       ? [...this.sharedKeyStatements(), ...dedicatedTagStatementsJson(this.scope, tenantId, this.rootJson())]
@@ -436,7 +462,7 @@ export class TenantKeyring extends Construct {
     (key.node.defaultChild as kms.CfnKey).tags.setTag(this.tenantTagKey, tenantId);
     const aliasName = `alias/${this.aliasPrefix}/${tenantId}`;
     new kms.Alias(shard, `Tenant-${tenantId}-Alias`, { aliasName, targetKey: key });
-    const tenant = new TenantKey({ tenantId, tier: TenantTier.DEDICATED, key, aliasName, s3Prefix, tagKey: this.tenantTagKey, shard });
+    const tenant = TenantKey._create({ tenantId, tier: TenantTier.DEDICATED, key, aliasName, s3Prefix, tagKey: this.tenantTagKey, shard });
     for (const p of options.principals ?? []) this.addTenantPrincipal(tenant, p);
     return tenant;
   }
@@ -613,12 +639,6 @@ class ManagedPolicyPrincipal implements iam.IPrincipal {
     this.policy.addStatements(statement);
     return { statementAdded: true, policyDependable: this.policy };
   }
-}
-
-/** The shard of a tenant: a hash of its id alone, so no other tenant can change it. */
-export function shardOf(tenantId: string, shardCount: number): number {
-  const digest = createHash('sha256').update(tenantId).digest();
-  return digest.readUInt32BE(0) % shardCount;
 }
 
 const KEY_PIN_SID = 'DenyPutObjectWithAnotherKmsKey';

@@ -2,10 +2,10 @@ import { App, Duration, NestedStack, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { EncryptedBucket, ObjectEncryption, TenantAccess, TenantKeyring, TenantKeyringProps, TenantOptions, TenantTier } from '../../src';
-import { MAX_TENANTS_PER_SHARD, shardOf } from '../../src/keys/tenant-keyring';
 import { TENANT_KEY_ADMIN_ACTIONS } from '../../src/keys/tenant-policy';
 
 const ENV = { account: '111111111111', region: 'us-east-1' };
+const MAX_TENANTS_PER_SHARD = TenantKeyring.MAX_TENANTS_PER_SHARD;
 const USAGE = ['kms:Encrypt', 'kms:Decrypt', 'kms:GenerateDataKey', 'kms:GenerateDataKeyWithoutPlaintext', 'kms:ReEncryptFrom', 'kms:ReEncryptTo', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:CreateGrant', 'kms:*'];
 
 interface Made { app: App; stack: Stack; bucket: EncryptedBucket; keyring: TenantKeyring }
@@ -124,7 +124,7 @@ describe('dedicated tenants', () => {
 
   test('tenants are spread over nested stacks by a hash of their id alone', () => {
     for (const id of ids) {
-      expect(keys.get(id)!.stackPath).toBe(`Test/Tenants/Shard${shardOf(id, 10)}`);
+      expect(keys.get(id)!.stackPath).toBe(`Test/Tenants/Shard${TenantKeyring.shardOf(id, 10)}`);
     }
   });
 
