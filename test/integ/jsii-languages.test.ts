@@ -1,0 +1,174 @@
+/**
+ * The other jsii languages: a fresh `jsii` compile of the current src/, `jsii-pacmak` for Python, Java and Go,
+ * and the Python twin of the example app (examples/python/app.py) synthesizing the same templates as
+ * examples/app.ts. .NET is not built: there is no dotnet SDK on the project's machines.
+ *
+ * Everything is built in a temporary copy of the package (src/, assets/, package.json, tsconfig.json), so a
+ * run never rewrites lib/ or .jsii under other test files that read them. Tools come from
+ * scripts/setup/50-jsii-languages.sh (Python venv with aws-cdk-lib, cdk-nag 3 in .tools/m2).
+ */
+import { execFile } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { App } from 'aws-cdk-lib';
+import { buildExampleApp } from '../../examples/app';
+
+const REPO_ROOT = path.resolve(__dirname, '..', '..');
+const BIN = path.join(REPO_ROOT, 'node_modules', '.bin');
+const PYTHON = path.join(REPO_ROOT, '.tools', 'python-example', 'bin', 'python');
+const M2 = path.join(REPO_ROOT, '.tools', 'm2');
+const PYTHON_STACKS = ['DefaultBucket', 'AuditedBucket'];
+
+interface Run { readonly code: number | null; readonly output: string; readonly ms: number }
+
+let stage: string;
+let assembly: { types: Record<string, { kind: string; name: string; datatype?: boolean }> };
+const timings: string[] = [];
+
+function run(command: string, args: string[], options: { cwd: string; timeoutMs: number; env?: NodeJS.ProcessEnv }): Promise<Run> {
+  const started = Date.now();
+  return new Promise((resolve) => {
+    execFile(command, args, {
+      cwd: options.cwd,
+      env: { ...process.env, JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION: '1', ...options.env },
+      timeout: options.timeoutMs,
+      killSignal: 'SIGKILL',
+      maxBuffer: 64 * 1024 * 1024,
+    }, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === 'number' ? error.code : null) : 0;
+      resolve({ code, output: `${stdout}\n${stderr}`.slice(-20_000), ms: Date.now() - started });
+    });
+  });
+}
+
+async function mustRun(label: string, command: string, args: string[], options: { cwd: string; timeoutMs: number; env?: NodeJS.ProcessEnv }) {
+  const result = await run(command, args, options);
+  timings.push(`${label} ${(result.ms / 1000).toFixed(1)} s`);
+  if (result.code !== 0) throw new Error(`${label} failed (exit ${result.code}):\n${result.output}`);
+  return result;
+}
+
+function publicTypes(kinds: string[]): string[] {
+  return Object.values(assembly.types).filter((t) => kinds.includes(t.kind)).map((t) => t.name).sort();
+}
+
+function pacmak(target: string, extra: string[] = [], env?: NodeJS.ProcessEnv, label = target) {
+  const args = ['--target', target, '--outdir', path.join(stage, 'dist'), '--no-npmignore', ...extra];
+  return mustRun(`jsii-pacmak ${label}`, path.join(BIN, 'jsii-pacmak'), args, { cwd: stage, timeoutMs: 600_000, env });
+}
+
+beforeAll(async () => {
+  for (const tool of [PYTHON, path.join(M2, 'io', 'github', 'cdklabs', 'cdknag', 'maven-metadata-local.xml')]) {
+    if (!existsSync(tool)) throw new Error(`${tool} is missing: run \`bash scripts/setup-tools.sh\` first`);
+  }
+  stage = mkdtempSync(path.join(tmpdir(), 'cdk-s3-encryption-jsii-'));
+  for (const entry of ['src', 'assets', 'package.json', 'tsconfig.json', 'README.md', 'LICENSE', '.npmignore']) {
+    // assets/ (the bundled Lambda handlers) exists once `projen bundle` has run; the package works without it here.
+    if (existsSync(path.join(REPO_ROOT, entry))) cpSync(path.join(REPO_ROOT, entry), path.join(stage, entry), { recursive: true });
+  }
+  symlinkSync(path.join(REPO_ROOT, 'node_modules'), path.join(stage, 'node_modules'), 'dir');
+  await mustRun('jsii', path.join(BIN, 'jsii'), ['--silence-warnings=reserved-word'], { cwd: stage, timeoutMs: 300_000 });
+  assembly = JSON.parse(readFileSync(path.join(stage, '.jsii'), 'utf8'));
+}, 320_000);
+
+afterAll(() => {
+  console.log(`jsii-languages timings: ${timings.join(', ')}`);
+  if (stage) rmSync(stage, { recursive: true, force: true });
+});
+
+describe('jsii-pacmak builds the other languages from a fresh jsii compile of src/', () => {
+  test('the assembly has the public constructs of the design', () => {
+    const classes = publicTypes(['class']);
+    for (const name of ['EncryptedBucket', 'EncryptionAuditTrail', 'RotationPolicy', 'S3EncryptionChecks', 'TenantKeyring']) {
+      expect(classes).toContain(name);
+    }
+    expect(publicTypes(['enum'])).toContain('ObjectEncryption');
+  });
+
+  test('Python: a wheel with every public type, and examples/python/app.py synthesizes the same templates as examples/app.ts', async () => {
+    await pacmak('python');
+    const wheels = readdirSync(path.join(stage, 'dist', 'python')).filter((f) => f.endsWith('.whl'));
+    expect(wheels).toHaveLength(1);
+    const site = path.join(stage, 'python-site');
+    // --target keeps the shared venv untouched; its pinned aws-cdk-lib, constructs and cdk-nag serve the wheel.
+    await mustRun('pip install wheel', PYTHON, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--no-deps', '--target', site,
+      path.join(stage, 'dist', 'python', wheels[0])], { cwd: stage, timeoutMs: 120_000 });
+    const init = readFileSync(path.join(site, 'cdk_s3_encryption', '__init__.py'), 'utf8');
+    for (const name of publicTypes(['class', 'enum', 'interface'])) {
+      expect(init).toMatch(new RegExp(`^class ${name}\\b`, 'm'));
+    }
+
+    const pyOut = path.join(stage, 'python-cdk.out');
+    await mustRun('python app.py', PYTHON, ['app.py'], {
+      cwd: path.join(REPO_ROOT, 'examples', 'python'),
+      timeoutMs: 300_000,
+      env: { PYTHONPATH: site, CDK_OUTDIR: pyOut, PYTHONDONTWRITEBYTECODE: '1' },
+    });
+    const tsOut = path.join(stage, 'ts-cdk.out');
+    const tsApp = new App({ outdir: tsOut });
+    buildExampleApp(tsApp);
+    tsApp.synth();
+
+    for (const stack of PYTHON_STACKS) {
+      // Both languages run the same aws-cdk-lib JavaScript in Node.js, so the templates must be equal as they are:
+      // no asset hash or runtime mapping differs, and the snapshot serializer's normalization is not needed.
+      const py = JSON.parse(readFileSync(path.join(pyOut, `${stack}.template.json`), 'utf8'));
+      const ts = JSON.parse(readFileSync(path.join(tsOut, `${stack}.template.json`), 'utf8'));
+      expect(Object.keys(py.Resources).length).toBeGreaterThan(5);
+      expect(py).toEqual(ts);
+      // Construct metadata equal too, once the creation stack traces (jsii kernel frames vs TypeScript frames) are removed.
+      expect(metadataWithoutTraces(path.join(pyOut, `${stack}.metadata.json`))).toEqual(metadataWithoutTraces(path.join(tsOut, `${stack}.metadata.json`)));
+      // Same construct tree paths; the tree's fqns differ only because examples/app.ts runs src/ without jsii type info.
+      expect(treePaths(path.join(pyOut, 'tree.json'), stack)).toEqual(treePaths(path.join(tsOut, 'tree.json'), stack));
+    }
+  }, 900_000);
+
+  test('Java: a Maven artifact whose jar has a class for every public type', async () => {
+    await pacmak('java', [`--maven-local-repository=${M2}`]);
+    const dir = path.join(stage, 'dist', 'java', 'dev', 'cdks3encryption', 'cdk-s3-encryption', '0.0.0');
+    const jar = path.join(dir, 'cdk-s3-encryption-0.0.0.jar');
+    expect(existsSync(path.join(dir, 'cdk-s3-encryption-0.0.0-sources.jar'))).toBe(true);
+    const listing = (await mustRun('jar tf', 'jar', ['tf', jar], { cwd: stage, timeoutMs: 60_000 })).output.split('\n');
+    for (const name of publicTypes(['class', 'enum', 'interface'])) {
+      expect(listing).toContain(`dev/cdks3encryption/${name}.class`);
+    }
+    // The jsii runtime loads the npm tarball embedded in the jar.
+    expect(listing.some((l) => /^dev\/cdks3encryption\/.*cdk-s3-encryption@0\.0\.0\.jsii\.tgz$/.test(l))).toBe(true);
+    const pom = readFileSync(path.join(dir, 'cdk-s3-encryption-0.0.0.pom'), 'utf8');
+    expect(pom).toContain('<artifactId>aws-cdk-lib</artifactId>');
+    expect(pom).toContain('<artifactId>cdknag</artifactId>');
+  }, 900_000);
+
+  test('Go: a module that go build compiles, with a file for every public type', async () => {
+    // The Go module proxy that the project's machines reach does not serve the cdklabs Go modules (cdk-nag-go,
+    // cloud-assembly-schema-go, the asset modules), so their bindings are generated from the npm packages in
+    // node_modules; pacmak then points go.mod at them with replace directives.
+    const deps = ['cdk-nag', '@aws-cdk/cloud-assembly-schema', '@aws-cdk/asset-awscli-v1', '@aws-cdk/asset-node-proxy-agent-v6'];
+    await pacmak('go', ['--code-only', ...deps.map((d) => path.join(REPO_ROOT, 'node_modules', d))], undefined, 'go (dependency bindings)');
+    // sum.golang.org has no entry for aws-cdk-go/awscdk/v2 v2.257.0 through this proxy; go.sum still pins what was fetched.
+    await pacmak('go', [], { GONOSUMDB: 'github.com/aws/aws-cdk-go', GOFLAGS: '-buildvcs=false' });
+    const dir = path.join(stage, 'dist', 'go', 'cdks3encryption');
+    expect(readFileSync(path.join(dir, 'go.mod'), 'utf8')).toMatch(/^module github\.com\/cdk-s3-encryption\/cdk-s3-encryption-go\/cdks3encryption$/m);
+    const files = readdirSync(dir);
+    for (const name of publicTypes(['class', 'enum', 'interface'])) {
+      expect(files).toContain(`${name}.go`);
+    }
+    expect(readdirSync(path.join(dir, 'jsii'))).toContain('cdk-s3-encryption-0.0.0.tgz');
+  }, 900_000);
+});
+
+function metadataWithoutTraces(file: string): Record<string, unknown[]> {
+  const metadata = JSON.parse(readFileSync(file, 'utf8')) as Record<string, Array<{ type: string }>>;
+  return Object.fromEntries(Object.entries(metadata).map(([p, entries]) => [p, entries.filter((e) => e.type !== 'aws:cdk:creationStack')]));
+}
+
+function treePaths(file: string, stack: string): string[] {
+  const paths: string[] = [];
+  const walk = (node: { path?: string; children?: Record<string, any> }) => {
+    if (node.path && (node.path === stack || node.path.startsWith(`${stack}/`))) paths.push(node.path);
+    Object.values(node.children ?? {}).forEach(walk);
+  };
+  walk(JSON.parse(readFileSync(file, 'utf8')).tree);
+  return paths.sort();
+}
