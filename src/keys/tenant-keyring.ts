@@ -160,7 +160,10 @@ const MAX_SHARDS = 250;
 interface TenantKeyInit {
   readonly tenantId: string;
   readonly tier: TenantTier;
-  readonly key: kms.IKey;
+  /** The pooled key; unset for a dedicated tenant, whose key is `cfnKey`. */
+  readonly key?: kms.IKey;
+  readonly cfnKey?: kms.CfnKey;
+  readonly keyPolicyAdditions?: iam.PolicyDocument;
   readonly aliasName: string;
   readonly s3Prefix: string;
   readonly tagKey: string;
@@ -180,8 +183,6 @@ export class TenantKey {
   public readonly tenantId: string;
   /** The tenant's tier. */
   public readonly tier: TenantTier;
-  /** The key that protects the tenant's data (the pooled key for pooled tenants). */
-  public readonly key: kms.IKey;
   /** The alias of the key: `alias/<prefix>/<tenant>`, or the pooled key's alias. */
   public readonly aliasName: string;
   /** The tenant's object prefix in the keyring's bucket. */
@@ -193,20 +194,39 @@ export class TenantKey {
   private _retired = false;
   /** @internal */
   public readonly _principalStatements: iam.PolicyStatement[] = [];
+  /** @internal */
+  public readonly _cfnKey?: kms.CfnKey;
+  /** @internal */
+  public readonly _keyPolicyAdditions?: iam.PolicyDocument;
+  private _key?: kms.IKey;
 
   private constructor(init: TenantKeyInit) {
     this.tenantId = init.tenantId;
     this.tier = init.tier;
-    this.key = init.key;
+    this._key = init.key;
+    this._cfnKey = init.cfnKey;
+    this._keyPolicyAdditions = init.keyPolicyAdditions;
     this.aliasName = init.aliasName;
     this.s3Prefix = init.s3Prefix;
     this.encryptionContext = { [init.tagKey]: init.tenantId };
     this.shard = init.shard;
   }
 
+  /**
+   * The key that protects the tenant's data (the pooled key for pooled tenants). A dedicated key is
+   * returned as a reference: its policy belongs to the keyring, so grant with `grantTenant`.
+   */
+  public get key(): kms.IKey {
+    if (!this._key) {
+      // Made on first use only: at thousands of tenants an L2 per key would double the synth time.
+      this._key = kms.Key.fromKeyArn(this.shard!, `Tenant-${this.tenantId}-KeyRef`, this._cfnKey!.attrArn);
+    }
+    return this._key;
+  }
+
   /** The key's ARN: name it in `x-amz-server-side-encryption-aws-kms-key-id` for this tenant's writes. */
   public get keyArn(): string {
-    return this.key.keyArn;
+    return this._cfnKey ? this._cfnKey.attrArn : this.key.keyArn;
   }
 
   /** Whether the tenant was retired (key disabled, deletion scheduled when it leaves the keyring). */
@@ -434,8 +454,8 @@ export class TenantKeyring extends Construct {
       invalidProp(this, 'tenantId', tenantId,
         `is a pooled tenant: its key is shared, so it cannot be crypto-shredded alone; delete its objects under '${tenant.s3Prefix}' and remove its principals' tag, or move it to the dedicated tier before offboarding`);
     }
-    const key = tenant.key as kms.Key;
-    (key.node.defaultChild as kms.CfnKey).enabled = false;
+    const key = tenant._cfnKey!;
+    key.enabled = false;
     key.applyRemovalPolicy(RemovalPolicy.DESTROY);
     tenant._markRetired();
     return tenant;
@@ -447,22 +467,28 @@ export class TenantKeyring extends Construct {
     const own = this.abac
       ? [...this.sharedKeyStatements(), ...dedicatedTagStatementsJson(this.scope, tenantId, this.rootJson())]
       : this.sharedKeyStatements();
-    // Grants reach this document through key.addToResourcePolicy.
+    // Grants reach this document; the rest of the policy is fixed JSON.
     const added = new iam.PolicyDocument();
-    const key = new kms.Key(shard, `Tenant-${tenantId}-Key`, {
+    // L1 resources: the L2 Key and Alias would add a construct, tokens and validations per tenant.
+    const key = new kms.CfnKey(shard, `Tenant-${tenantId}-Key`, {
       description: `Key of tenant ${tenantId} in ${this.node.path}`,
       enableKeyRotation: true,
-      rotationPeriod: this.rotationPeriod,
-      pendingWindow: options.pendingWindow ?? this.pendingWindow,
-      removalPolicy: RemovalPolicy.RETAIN,
-      policy: added,
+      rotationPeriodInDays: this.rotationPeriod.toDays(),
+      pendingWindowInDays: (options.pendingWindow ?? this.pendingWindow).toDays(),
+      keyPolicy: new KeyPolicyJson(own, added),
+      tags: [{ key: this.tenantTagKey, value: tenantId }],
     });
-    (key.node.defaultChild as kms.CfnKey).keyPolicy = new KeyPolicyJson(own, added);
-    // Set on the L1 directly: a Tags aspect per key would be walked once per key at synth.
-    (key.node.defaultChild as kms.CfnKey).tags.setTag(this.tenantTagKey, tenantId);
+    key.applyRemovalPolicy(RemovalPolicy.RETAIN);
     const aliasName = `alias/${this.aliasPrefix}/${tenantId}`;
-    new kms.Alias(shard, `Tenant-${tenantId}-Alias`, { aliasName, targetKey: key });
-    const tenant = TenantKey._create({ tenantId, tier: TenantTier.DEDICATED, key, aliasName, s3Prefix, tagKey: this.tenantTagKey, shard });
+    const alias = new kms.CfnAlias(shard, `Tenant-${tenantId}-Alias`, { aliasName, targetKeyId: key.attrArn });
+    // Top-level ids in a stack get no hash, and 'a-b' and 'ab' would both become 'Tenantab...'.
+    const suffix = createHash('sha256').update(tenantId).digest('hex').slice(0, 8).toUpperCase();
+    const readable = tenantId.replace(/[^A-Za-z0-9]/g, '');
+    key.overrideLogicalId(`Tenant${readable}Key${suffix}`);
+    alias.overrideLogicalId(`Tenant${readable}Alias${suffix}`);
+    const tenant = TenantKey._create({
+      tenantId, tier: TenantTier.DEDICATED, cfnKey: key, keyPolicyAdditions: added, aliasName, s3Prefix, tagKey: this.tenantTagKey, shard,
+    });
     for (const p of options.principals ?? []) this.addTenantPrincipal(tenant, p);
     return tenant;
   }
@@ -503,7 +529,7 @@ export class TenantKeyring extends Construct {
     if (tenant._principalStatements.length === 0) {
       tenant._principalStatements.push(...dedicatedPrincipalStatements(this.scope, tenant.tenantId));
       for (const s of tenant._principalStatements) s.addPrincipals(principal);
-      for (const s of tenant._principalStatements) (tenant.key as kms.Key).addToResourcePolicy(s);
+      tenant._keyPolicyAdditions!.addStatements(...tenant._principalStatements);
     } else {
       for (const s of tenant._principalStatements) s.addPrincipals(principal);
     }

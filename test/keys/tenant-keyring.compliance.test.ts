@@ -1,15 +1,16 @@
 import { App, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import { EncryptedBucket, TenantAccess, TenantKeyring, TenantTier } from '../../src';
+import { EncryptedBucket, EncryptionAuditTrail, TenantAccess, TenantKeyring, TenantTier } from '../../src';
+import { S3EncryptionChecks } from '../../src/compliance/s3-encryption-checks';
 import { controlTowerFindings, nagFindings, templatePathsOf } from '../support/compliance';
 
 const ACCOUNT = '111111111111';
 
 /**
- * The example keyring stack of docs/tenant-keyring.md: a replicated EncryptedBucket (replication is
- * what the HIPAA, NIST and PCI packs ask of any bucket), dedicated and pooled tenants, a retired
- * tenant, and tenant principals admitted by their tag.
+ * The example keyring stack of docs/tenant-keyring.md: an audited, replicated EncryptedBucket
+ * (what the HIPAA, NIST and PCI packs and S3EncryptionChecks ask of any bucket), dedicated and
+ * pooled tenants, a retired tenant, and tenant principals admitted by their tag.
  */
 function exampleApp(withGrants: boolean): { app: App; stack: Stack; keyring: TenantKeyring } {
   const app = new App();
@@ -17,12 +18,11 @@ function exampleApp(withGrants: boolean): { app: App; stack: Stack; keyring: Ten
   const replica = new EncryptedBucket(replicaStack, 'Replica');
   new kms.Alias(replicaStack, 'ReplicaAlias', { aliasName: 'alias/saas/replica', targetKey: replica.bucketKey });
   const stack = new Stack(app, 'SaasData', { env: { account: ACCOUNT, region: 'eu-west-1' } });
+  const toReplica = { destinationKeyArn: `arn:aws:kms:eu-central-1:${ACCOUNT}:alias/saas/replica`, accessLogsDestinationBucket: replica };
+  const trail = new EncryptionAuditTrail(stack, 'Audit', { replication: { ...toReplica, destinationBucket: replica } });
   const bucket = new EncryptedBucket(stack, 'TenantData', {
-    replication: {
-      destinationBucket: replica,
-      destinationKeyArn: `arn:aws:kms:eu-central-1:${ACCOUNT}:alias/saas/replica`,
-      accessLogsDestinationBucket: replica,
-    },
+    auditTrail: trail,
+    replication: { ...toReplica, destinationBucket: replica },
   });
   const keyring = new TenantKeyring(stack, 'Tenants', { bucket });
   for (const id of ['acme', 'globex', 'initech']) keyring.addTenant(id);
@@ -60,5 +60,15 @@ describe('compliance with grantTenant', () => {
       expect.stringMatching(/^AwsSolutions-IAM5\[Resource::arn:aws:s3:::saasdata-tenantdata-[0-9a-f]{8}-111111111111-eu-west-1\/tenants\/acme\/\*\] SaasData\/AcmeApp\/TenantGrant-/),
       expect.stringMatching(/^AwsSolutions-IAM5\[Resource::arn:aws:s3:::saasdata-tenantdata-[0-9a-f]{8}-111111111111-eu-west-1\/tenants\/small-1\/\*\] SaasData\/Small1App\/TenantGrant-/),
     ]);
+  });
+});
+
+describe('this library\'s own S3EncryptionChecks pack', () => {
+  const { stack } = exampleApp(false);
+
+  test('reports nothing on the example keyring stack', () => {
+    const report = new S3EncryptionChecks().validateScope(stack);
+    const findings = report.violations.flatMap((v) => v.violatingResources.map((r) => `${v.ruleName} ${(r as any).constructPath ?? r.resourceLogicalId}`));
+    expect(findings).toEqual([]);
   });
 });

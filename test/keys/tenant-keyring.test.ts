@@ -430,6 +430,12 @@ describe('logical-id stability and sharding', () => {
     for (const id of base) expect(b.get(id)).toEqual(a.get(id));
   });
 
+  test('ids that differ only in punctuation get distinct logical ids', () => {
+    const keys = synthIds(['a-b', 'ab', 'a_b']).keys;
+    expect(new Set([...keys.values()].map((k) => k.logicalId)).size).toBe(3);
+    for (const k of keys.values()) expect(k.logicalId).toMatch(/^TenantabKey[0-9A-F]{8}$/);
+  });
+
   test('removing a tenant changes no other tenant key', () => {
     const a = synthIds(base).keys;
     const b = synthIds(base.filter((id) => id !== 'tenant-017')).keys;
@@ -539,5 +545,15 @@ describe('snapshots', () => {
 
   test('tenant shard matches the snapshot', () => {
     expect(Template.fromStack(m.keyring.tenant('acme').shard!).toJSON()).toMatchSnapshot();
+  });
+});
+
+describe('bucket encryption modes', () => {
+  test.each([ObjectEncryption.DSSE_KMS, ObjectEncryption.CLIENT_SIDE])('a %s bucket gets the tenant wiring with its key pin narrowed', (mode) => {
+    const m = make({}, { objectEncryption: mode });
+    m.keyring.addTenant('acme');
+    const st = bucketPolicy(m.stack);
+    expect(st.find((s) => s.Sid === 'DenyPutObjectWithAnotherKmsKey').NotResource).toBeDefined();
+    expect(st.find((s) => s.Sid === 'DenyTenantPutWithoutATenantKey')).toBeDefined();
   });
 });
