@@ -8,7 +8,7 @@
  * scripts/setup/50-jsii-languages.sh (Python venv with aws-cdk-lib, cdk-nag 3 in .tools/m2).
  */
 import { execFile } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
@@ -18,7 +18,8 @@ const REPO_ROOT = path.resolve(__dirname, '..', '..');
 const BIN = path.join(REPO_ROOT, 'node_modules', '.bin');
 const PYTHON = path.join(REPO_ROOT, '.tools', 'python-example', 'bin', 'python');
 const M2 = path.join(REPO_ROOT, '.tools', 'm2');
-const PYTHON_STACKS = ['DefaultBucket', 'AuditedBucket'];
+/** The stacks that examples/python/app.py and the Go program below mirror. */
+const TWIN_STACKS = ['DefaultBucket', 'AuditedBucket'];
 
 interface Run { readonly code: number | null; readonly output: string; readonly ms: number }
 
@@ -47,6 +48,34 @@ async function mustRun(label: string, command: string, args: string[], options: 
   timings.push(`${label} ${(result.ms / 1000).toFixed(1)} s`);
   if (result.code !== 0) throw new Error(`${label} failed (exit ${result.code}):\n${result.output}`);
   return result;
+}
+
+let tsOut: string | undefined;
+/** The TypeScript twin: examples/app.ts synthesized once, in this process. */
+function typescriptAssembly(): string {
+  if (!tsOut) {
+    tsOut = path.join(stage, 'ts-cdk.out');
+    const app = new App({ outdir: tsOut });
+    buildExampleApp(app);
+    app.synth();
+  }
+  return tsOut;
+}
+
+/** Asserts that each stack `other` synthesized equals its TypeScript twin (see docs/deploy-and-languages.md). */
+function expectSameAsTypescript(other: string): void {
+  const ts = typescriptAssembly();
+  for (const stack of TWIN_STACKS) {
+    // Every language runs the same aws-cdk-lib JavaScript in Node.js, so the templates must be equal as they are:
+    // no asset hash or runtime mapping differs, and the snapshot serializer's normalization is not needed.
+    const template = JSON.parse(readFileSync(path.join(other, `${stack}.template.json`), 'utf8'));
+    expect(Object.keys(template.Resources).length).toBeGreaterThan(5);
+    expect(template).toEqual(JSON.parse(readFileSync(path.join(ts, `${stack}.template.json`), 'utf8')));
+    // Construct metadata equal too, once the creation stack traces (jsii kernel frames vs TypeScript frames) are removed.
+    expect(metadataWithoutTraces(path.join(other, `${stack}.metadata.json`))).toEqual(metadataWithoutTraces(path.join(ts, `${stack}.metadata.json`)));
+    // Same construct tree paths; the tree's fqns differ only because examples/app.ts runs src/ without jsii type info.
+    expect(treePaths(path.join(other, 'tree.json'), stack)).toEqual(treePaths(path.join(ts, 'tree.json'), stack));
+  }
 }
 
 function publicTypes(kinds: string[]): string[] {
@@ -105,23 +134,7 @@ describe('jsii-pacmak builds the other languages from a fresh jsii compile of sr
       timeoutMs: 300_000,
       env: { PYTHONPATH: site, CDK_OUTDIR: pyOut, PYTHONDONTWRITEBYTECODE: '1' },
     });
-    const tsOut = path.join(stage, 'ts-cdk.out');
-    const tsApp = new App({ outdir: tsOut });
-    buildExampleApp(tsApp);
-    tsApp.synth();
-
-    for (const stack of PYTHON_STACKS) {
-      // Both languages run the same aws-cdk-lib JavaScript in Node.js, so the templates must be equal as they are:
-      // no asset hash or runtime mapping differs, and the snapshot serializer's normalization is not needed.
-      const py = JSON.parse(readFileSync(path.join(pyOut, `${stack}.template.json`), 'utf8'));
-      const ts = JSON.parse(readFileSync(path.join(tsOut, `${stack}.template.json`), 'utf8'));
-      expect(Object.keys(py.Resources).length).toBeGreaterThan(5);
-      expect(py).toEqual(ts);
-      // Construct metadata equal too, once the creation stack traces (jsii kernel frames vs TypeScript frames) are removed.
-      expect(metadataWithoutTraces(path.join(pyOut, `${stack}.metadata.json`))).toEqual(metadataWithoutTraces(path.join(tsOut, `${stack}.metadata.json`)));
-      // Same construct tree paths; the tree's fqns differ only because examples/app.ts runs src/ without jsii type info.
-      expect(treePaths(path.join(pyOut, 'tree.json'), stack)).toEqual(treePaths(path.join(tsOut, 'tree.json'), stack));
-    }
+    expectSameAsTypescript(pyOut);
   }, 900_000);
 
   test('Java: a Maven artifact whose jar has a class for every public type', async () => {
@@ -140,7 +153,7 @@ describe('jsii-pacmak builds the other languages from a fresh jsii compile of sr
     expect(pom).toContain('<artifactId>cdknag</artifactId>');
   }, 900_000);
 
-  test('Go: a module that go build compiles, with a file for every public type', async () => {
+  test('Go: a module that go build compiles, with a file for every public type, and a Go app on it synthesizes the TypeScript templates', async () => {
     // The Go module proxy that the project's machines reach does not serve the cdklabs Go modules (cdk-nag-go,
     // cloud-assembly-schema-go, the asset modules), so their bindings are generated from the npm packages in
     // node_modules; pacmak then points go.mod at them with replace directives.
@@ -155,6 +168,32 @@ describe('jsii-pacmak builds the other languages from a fresh jsii compile of sr
       expect(files).toContain(`${name}.go`);
     }
     expect(readdirSync(path.join(dir, 'jsii'))).toContain('cdk-s3-encryption-0.0.0.tgz');
+
+    // A Go CDK program built against the module synthesizes the same DefaultBucket and AuditedBucket stacks.
+    const appDir = path.join(stage, 'go-app');
+    mkdirSync(appDir);
+    const local = (module: string, dirName: string) => `replace ${module} => ${path.join(stage, 'dist', 'go', dirName)}`;
+    writeFileSync(path.join(appDir, 'go.mod'), [
+      'module example.com/cdks3encryptionapp', '', 'go 1.25', '',
+      'require (',
+      '\tgithub.com/aws/aws-cdk-go/awscdk/v2 v2.257.0',
+      '\tgithub.com/aws/jsii-runtime-go v1.140.0',
+      '\tgithub.com/cdk-s3-encryption/cdk-s3-encryption-go/cdks3encryption v0.0.0',
+      ')', '',
+      local('github.com/cdk-s3-encryption/cdk-s3-encryption-go/cdks3encryption', 'cdks3encryption'),
+      local('github.com/cdklabs/cdk-nag-go/cdknag/v3', 'cdknag'),
+      local('github.com/cdklabs/cloud-assembly-schema-go/awscdkcloudassemblyschema/v53', 'awscdkcloudassemblyschema'),
+      local('github.com/cdklabs/awscdk-asset-awscli-go/awscliv1/v2', 'awscliv1'),
+      local('github.com/cdklabs/awscdk-asset-node-proxy-agent-go/nodeproxyagentv6/v2', 'nodeproxyagentv6'),
+      '',
+    ].join('\n'));
+    writeFileSync(path.join(appDir, 'main.go'), GO_APP);
+    const goEnv = { GONOSUMDB: 'github.com/aws/aws-cdk-go', GOFLAGS: '-buildvcs=false' };
+    await mustRun('go mod tidy (app)', 'go', ['mod', 'tidy'], { cwd: appDir, timeoutMs: 300_000, env: goEnv });
+    await mustRun('go build (app)', 'go', ['build', '-o', 'app', '.'], { cwd: appDir, timeoutMs: 600_000, env: goEnv });
+    const goOut = path.join(stage, 'go-cdk.out');
+    await mustRun('go app synth', path.join(appDir, 'app'), [], { cwd: appDir, timeoutMs: 300_000, env: { CDK_OUTDIR: goOut } });
+    expectSameAsTypescript(goOut);
   }, 900_000);
 });
 
@@ -172,3 +211,31 @@ function treePaths(file: string, stack: string): string[] {
   walk(JSON.parse(readFileSync(file, 'utf8')).tree);
   return paths.sort();
 }
+
+/** The Go twin of examples/app.ts's DefaultBucket and AuditedBucket stacks (the usage shown in docs/deploy-and-languages.md). */
+const GO_APP = `package main
+
+import (
+\t"os"
+
+\t"github.com/aws/aws-cdk-go/awscdk/v2"
+\t"github.com/aws/jsii-runtime-go"
+\t"github.com/cdk-s3-encryption/cdk-s3-encryption-go/cdks3encryption"
+)
+
+func main() {
+\tdefer jsii.Close()
+\taccount := os.Getenv("CDK_DEFAULT_ACCOUNT")
+\tif account == "" {
+\t\taccount = "123456789012"
+\t}
+\tapp := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(os.Getenv("CDK_OUTDIR"))})
+\tenv := &awscdk.Environment{Account: jsii.String(account), Region: jsii.String("us-east-1")}
+\tplain := awscdk.NewStack(app, jsii.String("DefaultBucket"), &awscdk.StackProps{Env: env})
+\tcdks3encryption.NewEncryptedBucket(plain, jsii.String("Data"), nil)
+\taudited := awscdk.NewStack(app, jsii.String("AuditedBucket"), &awscdk.StackProps{Env: env})
+\ttrail := cdks3encryption.NewEncryptionAuditTrail(audited, jsii.String("Audit"), nil)
+\tcdks3encryption.NewEncryptedBucket(audited, jsii.String("Data"), &cdks3encryption.EncryptedBucketProps{AuditTrail: trail})
+\tapp.Synth(nil)
+}
+`;
