@@ -104,6 +104,18 @@ describe('dedicated tenants', () => {
     }
   });
 
+  test('the key handle of a dedicated tenant is a reference to its key, made on first use', () => {
+    const m = make();
+    const t = m.keyring.addTenant('acme');
+    expect(t.shard!.node.tryFindChild('Tenant-acme-KeyRef')).toBeUndefined();
+    const key = t.key;
+    expect(t.key).toBe(key);
+    expect(m.stack.resolve(key.keyArn)).toEqual(m.stack.resolve(t.keyArn));
+    expect(t.shard!.node.tryFindChild('Tenant-acme-KeyRef')).toBeDefined();
+    // A reference adds no resource and leaves the keyring's policy alone.
+    expect(Object.keys(Template.fromStack(t.shard!).findResources('AWS::KMS::Key'))).toHaveLength(1);
+  });
+
   test('every tenant key policy passes the isolation rules', () => {
     for (const id of ids) expectIsolatedDedicatedPolicy(id, keys.get(id)!.resource.Properties.KeyPolicy, ids);
   });
