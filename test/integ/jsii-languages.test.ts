@@ -18,7 +18,7 @@ const REPO_ROOT = path.resolve(__dirname, '..', '..');
 const BIN = path.join(REPO_ROOT, 'node_modules', '.bin');
 const PYTHON = path.join(REPO_ROOT, '.tools', 'python-example', 'bin', 'python');
 const M2 = path.join(REPO_ROOT, '.tools', 'm2');
-/** The stacks that examples/python/app.py and the Go program below mirror. */
+/** The stacks that examples/python/app.py and the Java and Go programs below mirror. */
 const TWIN_STACKS = ['DefaultBucket', 'AuditedBucket'];
 
 interface Run { readonly code: number | null; readonly output: string; readonly ms: number }
@@ -137,7 +137,7 @@ describe('jsii-pacmak builds the other languages from a fresh jsii compile of sr
     expectSameAsTypescript(pyOut);
   }, 900_000);
 
-  test('Java: a Maven artifact whose jar has a class for every public type', async () => {
+  test('Java: a Maven artifact whose jar has a class for every public type, and a Java app on it synthesizes the TypeScript templates', async () => {
     await pacmak('java', [`--maven-local-repository=${M2}`]);
     const dir = path.join(stage, 'dist', 'java', 'dev', 'cdks3encryption', 'cdk-s3-encryption', '0.0.0');
     const jar = path.join(dir, 'cdk-s3-encryption-0.0.0.jar');
@@ -151,6 +151,23 @@ describe('jsii-pacmak builds the other languages from a fresh jsii compile of sr
     const pom = readFileSync(path.join(dir, 'cdk-s3-encryption-0.0.0.pom'), 'utf8');
     expect(pom).toContain('<artifactId>aws-cdk-lib</artifactId>');
     expect(pom).toContain('<artifactId>cdknag</artifactId>');
+
+    // A Java CDK program on the jar synthesizes the same DefaultBucket and AuditedBucket stacks. Maven resolves only
+    // the dependencies, pinned to the TypeScript side's versions (the pom's ranges would take the newest aws-cdk-lib);
+    // the jar goes on the classpath directly, so no stale 0.0.0 build is ever cached in .tools/m2.
+    const appDir = path.join(stage, 'java-app');
+    mkdirSync(path.join(appDir, 'classes'), { recursive: true });
+    writeFileSync(path.join(appDir, 'pom.xml'), JAVA_APP_POM);
+    writeFileSync(path.join(appDir, 'ExampleApp.java'), JAVA_APP);
+    await mustRun('mvn classpath (app)', 'mvn', ['-B', '-q', '-Dstyle.color=never', `-Dmaven.repo.local=${M2}`,
+      'org.apache.maven.plugins:maven-dependency-plugin:3.6.1:build-classpath', '-Dmdep.outputFile=classpath.txt'], { cwd: appDir, timeoutMs: 600_000 });
+    const classpath = [jar, readFileSync(path.join(appDir, 'classpath.txt'), 'utf8').trim()].join(path.delimiter);
+    await mustRun('javac (app)', 'javac', ['-d', 'classes', '-cp', classpath, 'ExampleApp.java'], { cwd: appDir, timeoutMs: 120_000 });
+    const javaOut = path.join(stage, 'java-cdk.out');
+    await mustRun('java app synth', 'java', ['-cp', `classes${path.delimiter}${classpath}`, 'ExampleApp'], {
+      cwd: appDir, timeoutMs: 300_000, env: { CDK_OUTDIR: javaOut },
+    });
+    expectSameAsTypescript(javaOut);
   }, 900_000);
 
   test('Go: a module that go build compiles, with a file for every public type, and a Go app on it synthesizes the TypeScript templates', async () => {
@@ -237,5 +254,45 @@ func main() {
 \ttrail := cdks3encryption.NewEncryptionAuditTrail(audited, jsii.String("Audit"), nil)
 \tcdks3encryption.NewEncryptedBucket(audited, jsii.String("Data"), &cdks3encryption.EncryptedBucketProps{AuditTrail: trail})
 \tapp.Synth(nil)
+}
+`;
+
+/** Dependencies of the Java twin, at the versions the TypeScript side pins (package.json). */
+const JAVA_APP_POM = `<?xml version="1.0" encoding="UTF-8"?>
+<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>example</groupId>
+  <artifactId>cdk-s3-encryption-java-app</artifactId>
+  <version>0.0.0</version>
+  <dependencies>
+    <dependency><groupId>software.amazon.awscdk</groupId><artifactId>aws-cdk-lib</artifactId><version>2.257.0</version></dependency>
+    <dependency><groupId>software.constructs</groupId><artifactId>constructs</artifactId><version>10.5.1</version></dependency>
+    <dependency><groupId>io.github.cdklabs</groupId><artifactId>cdknag</artifactId><version>3.0.2</version></dependency>
+  </dependencies>
+</project>
+`;
+
+/** The Java twin of examples/app.ts's DefaultBucket and AuditedBucket stacks (the usage shown in docs/deploy-and-languages.md). */
+const JAVA_APP = `import dev.cdks3encryption.EncryptedBucket;
+import dev.cdks3encryption.EncryptedBucketProps;
+import dev.cdks3encryption.EncryptionAuditTrail;
+import software.amazon.awscdk.App;
+import software.amazon.awscdk.AppProps;
+import software.amazon.awscdk.Environment;
+import software.amazon.awscdk.Stack;
+import software.amazon.awscdk.StackProps;
+
+public final class ExampleApp {
+  public static void main(final String[] args) {
+    String account = System.getenv().getOrDefault("CDK_DEFAULT_ACCOUNT", "123456789012");
+    App app = new App(AppProps.builder().outdir(System.getenv("CDK_OUTDIR")).build());
+    StackProps props = StackProps.builder().env(Environment.builder().account(account).region("us-east-1").build()).build();
+    Stack plain = new Stack(app, "DefaultBucket", props);
+    new EncryptedBucket(plain, "Data");
+    Stack audited = new Stack(app, "AuditedBucket", props);
+    EncryptionAuditTrail trail = new EncryptionAuditTrail(audited, "Audit");
+    new EncryptedBucket(audited, "Data", EncryptedBucketProps.builder().auditTrail(trail).build());
+    app.synth();
+  }
 }
 `;
