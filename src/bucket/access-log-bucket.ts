@@ -1,9 +1,8 @@
 import { Aws, Duration, RemovalPolicy } from 'aws-cdk-lib';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { encryptionDenyStatements } from './bucket-policy';
+import { encryptionDenyStatements, logDeliveryStatement } from './bucket-policy';
 import { generatedBucketName } from '../internal/names';
 import { createManagedKey, s3UsageStatement, serviceUsageStatement } from '../keys/key-policy';
 
@@ -76,15 +75,6 @@ export class AccessLogBucket extends s3.Bucket {
     cfn.notificationConfiguration = { eventBridgeConfiguration: { eventBridgeEnabled: true } };
     // Its own access is logged into itself (no ACLs: the log delivery service is allowed by policy).
     cfn.loggingConfiguration = { logFilePrefix: SELF_LOG_PREFIX };
-    this.addToResourcePolicy(new iam.PolicyStatement({
-      sid: 'S3ServerAccessLogsOfThisBucket',
-      principals: [new iam.ServicePrincipal('logging.s3.amazonaws.com')],
-      actions: ['s3:PutObject'],
-      resources: [this.arnForObjects(`${SELF_LOG_PREFIX}*`)],
-      conditions: {
-        ArnLike: { 'aws:SourceArn': this.bucketArn },
-        StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
-      },
-    }));
+    this.addToResourcePolicy(logDeliveryStatement('S3ServerAccessLogsOfThisBucket', this.arnForObjects(`${SELF_LOG_PREFIX}*`), this.bucketArn));
   }
 }

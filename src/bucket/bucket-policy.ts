@@ -1,3 +1,4 @@
+import { Aws } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { ObjectEncryption } from './encrypted-bucket';
 
@@ -41,4 +42,21 @@ export function encryptionDenyStatements(bucketArn: string, keyArn: string, mode
     }),
     deny('DenyPutObjectWithSseCustomerKey', bucketArn, { Null: { [SSE_C_HEADER]: 'false' } }),
   ];
+}
+
+/**
+ * Lets S3 write the server access logs of `sourceBucketArn` under `prefix` of the log bucket, for
+ * that source bucket of this account only (no ACLs: the log delivery service is allowed by policy).
+ */
+export function logDeliveryStatement(sid: string, logObjectsArn: string, sourceBucketArn: string): iam.PolicyStatement {
+  return new iam.PolicyStatement({
+    sid,
+    principals: [new iam.ServicePrincipal('logging.s3.amazonaws.com')],
+    actions: ['s3:PutObject'],
+    resources: [logObjectsArn],
+    conditions: {
+      ArnLike: { 'aws:SourceArn': sourceBucketArn },
+      StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
+    },
+  });
 }

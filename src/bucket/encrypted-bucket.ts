@@ -7,7 +7,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { AccessLogBucket } from './access-log-bucket';
-import { encryptionDenyStatements } from './bucket-policy';
+import { encryptionDenyStatements, logDeliveryStatement } from './bucket-policy';
 import { replicate } from './replication';
 import { generatedBucketName } from '../internal/names';
 import { checkIntRange, invalidProp, warnWeakened } from '../internal/validation';
@@ -399,16 +399,7 @@ export class EncryptedBucket extends s3.Bucket {
       logFilePrefix: logPrefix,
       targetObjectKeyFormat: { partitionedPrefix: { partitionDateSource: 'EventTime' } },
     };
-    logBucket.addToResourcePolicy(new iam.PolicyStatement({
-      sid: `S3ServerAccessLogsFrom${this.node.addr}`,
-      principals: [new iam.ServicePrincipal('logging.s3.amazonaws.com')],
-      actions: ['s3:PutObject'],
-      resources: [logBucket.arnForObjects(`${logPrefix}*`)],
-      conditions: {
-        ArnLike: { 'aws:SourceArn': this.bucketArn },
-        StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
-      },
-    }));
+    logBucket.addToResourcePolicy(logDeliveryStatement(`S3ServerAccessLogsFrom${this.node.addr}`, logBucket.arnForObjects(`${logPrefix}*`), this.bucketArn));
 
     if (props.encryptionInventory ?? true) {
       const inventoryPrefix = `inventory/${Stack.of(this).stackName}/${this.node.addr}`;
