@@ -139,6 +139,8 @@ describe('jsii-pacmak builds the other languages from a fresh jsii compile of sr
 
   test('Java: a Maven artifact whose jar has a class for every public type, and a Java app on it synthesizes the TypeScript templates', async () => {
     await pacmak('java', [`--maven-local-repository=${M2}`]);
+    // pacmak's `mvn deploy` also installs the 0.0.0 build into the shared .tools/m2; nothing may resolve that copy later.
+    rmSync(path.join(M2, 'dev', 'cdks3encryption'), { recursive: true, force: true });
     const dir = path.join(stage, 'dist', 'java', 'dev', 'cdks3encryption', 'cdk-s3-encryption', '0.0.0');
     const jar = path.join(dir, 'cdk-s3-encryption-0.0.0.jar');
     expect(existsSync(path.join(dir, 'cdk-s3-encryption-0.0.0-sources.jar'))).toBe(true);
