@@ -6,7 +6,7 @@
 import { App, Stack, StackProps } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
-import { EncryptedBucket, EncryptionAuditTrail, ObjectEncryption } from '../src';
+import { EncryptedBucket, EncryptionAuditTrail, ObjectEncryption, TenantKeyring, TenantTier } from '../src';
 
 const ACCOUNT = process.env.CDK_DEFAULT_ACCOUNT ?? '123456789012';
 const PRIMARY = 'us-east-1';
@@ -72,6 +72,28 @@ export class ReplicatedBucketStack extends Stack {
   }
 }
 
+/** A multi-tenant bucket: dedicated keys for two tenants, a pooled key for a small one, audited and replicated. */
+export class TenantKeyringStack extends Stack {
+  constructor(scope: Construct, id: string, destination: ReplicaDestinationStack, props: StackProps) {
+    super(scope, id, props);
+    const toReplica = {
+      destinationKeyArn: destination.replicaKeyArn,
+      accessLogsDestinationBucket: destination.replicaLogs,
+    };
+    const trail = new EncryptionAuditTrail(this, 'Audit', {
+      replication: { ...toReplica, destinationBucket: destination.replicaLogs },
+    });
+    const bucket = new EncryptedBucket(this, 'TenantData', {
+      auditTrail: trail,
+      replication: { ...toReplica, destinationBucket: destination.replica },
+    });
+    const keyring = new TenantKeyring(this, 'Tenants', { bucket });
+    keyring.addTenant('acme');
+    keyring.addTenant('globex');
+    keyring.addTenant('small-co', { tier: TenantTier.POOLED });
+  }
+}
+
 /** Builds every example stack into `app`. */
 export function buildExampleApp(app: App): Stack[] {
   const primary = { account: ACCOUNT, region: PRIMARY };
@@ -82,6 +104,7 @@ export function buildExampleApp(app: App): Stack[] {
     new SseCBucketStack(app, 'SseCBucket', { env: primary }),
     destination,
     new ReplicatedBucketStack(app, 'ReplicatedBucket', destination, { env: primary }),
+    new TenantKeyringStack(app, 'TenantKeyring', destination, { env: primary }),
   ];
 }
 

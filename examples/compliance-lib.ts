@@ -4,7 +4,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { App, Stack } from 'aws-cdk-lib';
+import { App, NestedStack, Stack } from 'aws-cdk-lib';
 import { buildExampleApp } from './app';
 import { HandWrittenBaselineStack } from './baseline';
 import {
@@ -25,6 +25,7 @@ export const USER_DECISIONS: Record<string, { rule: RegExp; why: string }[]> = {
   SseCBucket: [REPLICA, AUDIT],
   ReplicaDestination: [{ rule: REPLICA.rule, why: 'these buckets are the replicas; replicating a replica again is a choice' }, AUDIT],
   ReplicatedBucket: [],
+  TenantKeyring: [],
 };
 
 export interface StackResult {
@@ -66,9 +67,12 @@ export function runCompliance(options: RunOptions): ComplianceReport {
   const results: StackResult[] = [];
   for (const { stack, baseline } of stacks) {
     const template = path.join(assembly.directory, assembly.getStackByName(stack.stackName).templateFile);
-    log(`checking ${stack.stackName}: cdk-nag (4 packs + S3EncryptionChecks), Control Tower${options.python ? ', cfn-lint, checkov' : ''}`);
-    const findings = [...nagFindings(stack, true), ...controlTowerFindings([template])];
-    if (options.python) findings.push(...cfnLintFindings([template]), ...checkovFindings([template]));
+    // Nested stacks (TenantKeyring shards) are templates of their own beside the parent's.
+    const nested = stack.node.findAll().filter(NestedStack.isNestedStack).map((n) => path.join(assembly.directory, (n as NestedStack).templateFile));
+    const templates = [template, ...nested];
+    log(`checking ${stack.stackName} (${templates.length} template(s)): cdk-nag (4 packs + S3EncryptionChecks), Control Tower${options.python ? ', cfn-lint, checkov' : ''}`);
+    const findings = [...nagFindings(stack, true), ...controlTowerFindings(templates)];
+    if (options.python) findings.push(...cfnLintFindings(templates), ...checkovFindings(templates));
     const allowed = USER_DECISIONS[stack.stackName] ?? [];
     const unexpected = baseline ? [] : findings.filter((f) => !allowed.some((a) => a.rule.test(f.rule)));
     const counts: Record<string, number> = Object.fromEntries(CHECKERS.map((c) => [c, 0]));

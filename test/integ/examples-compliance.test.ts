@@ -32,8 +32,9 @@ test('no example stack has a finding other than a documented user decision', () 
   expect(unexpected).toEqual([]);
 });
 
-test('the fully configured stack has zero findings in every checker', () => {
+test('the fully configured stack and the tenant keyring stack have zero findings in every checker', () => {
   expect(byName('ReplicatedBucket').findings).toEqual([]);
+  expect(byName('TenantKeyring').findings).toEqual([]);
 });
 
 test('the bare default bucket keeps only the replication and audit-trail decisions, and no Control Tower finding', () => {
