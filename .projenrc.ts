@@ -112,6 +112,11 @@ project.addTask('test:unit', {
 // `projen test` is the whole suite: tools, unit and integration tests, lint.
 project.testTask.prependSpawn(setupTools);
 
+// The build packages JavaScript, in and out of CI alike; the Python, Java and Go packages are built
+// and proven by test/integ/jsii-languages.test.ts (`package-all` stays for machines with every SDK).
+project.packageTask.reset();
+project.packageTask.spawn(project.tasks.tryFind('package:js')!);
+
 project.addTask('compliance', {
   description: 'Synthesize the examples/ app with every compliance check and print the summary',
   steps: [
