@@ -1,5 +1,5 @@
 /**
- * `cdk bootstrap` and `cdk deploy` of every stack of examples/app.ts against moto server on 127.0.0.1,
+ * `cdk bootstrap` and `cdk deploy` of the example stacks of examples/app.ts against moto server on 127.0.0.1,
  * then reading back, through the AWS SDK, what moto models of the deployed state.
  *
  * moto 5.2.5 does not model every resource type or property that the example stacks use; MOTO_SKIPS pins
@@ -20,13 +20,11 @@ import { localAwsEnv, runCdk } from '../support/cdk-cli';
 import { MotoServer, startMotoServer } from '../support/moto-server';
 
 const ACCOUNT = '123456789012';
-const STACK_REGIONS: Record<string, string> = {
-  DefaultBucket: 'us-east-1',
-  AuditedBucket: 'us-east-1',
-  SseCBucket: 'us-east-1',
-  ReplicaDestination: 'us-west-2',
-  ReplicatedBucket: 'us-east-1',
-};
+/**
+ * The example stacks deployed and checked. TenantKeyring is left out: moto 5.2.5 fails on an AWS::KMS::Key with Tags
+ * made by CloudFormation (KeyError 'TagKey'), which breaks its nested shard stacks (docs/deploy-and-languages.md).
+ */
+const DEPLOYED_STACKS = ['DefaultBucket', 'AuditedBucket', 'SseCBucket', 'ReplicaDestination', 'ReplicatedBucket'];
 // moto reads a TemplateURL as path-style only when the URL contains "localhost" or an amazonaws.com host;
 // the CLI builds it from AWS_ENDPOINT_URL (127.0.0.1), so the qualifier puts "localhost" in the bucket name.
 const QUALIFIER = 'localhost';
@@ -49,6 +47,7 @@ interface Deployed {
 
 let moto: MotoServer;
 let assemblyDir: string;
+const stackRegions = new Map<string, string>();
 const deployed = new Map<string, Deployed>();
 const timings: string[] = [];
 
@@ -87,20 +86,28 @@ beforeAll(async () => {
   app.synth();
   timings.push(`synth ${Date.now() - t} ms`);
 
+  // Each deployed stack's Region, as the assembly says (environment aws://<account>/<region>).
+  const manifest = JSON.parse(readFileSync(path.join(assemblyDir, 'manifest.json'), 'utf8'));
+  for (const name of DEPLOYED_STACKS) {
+    const artifact = manifest.artifacts[name];
+    if (artifact?.type !== 'aws:cloudformation:stack') throw new Error(`examples/app.ts has no stack ${name}`);
+    stackRegions.set(name, artifact.environment.split('/').pop());
+  }
+
   const env = localAwsEnv(moto.endpoint);
-  const environments = [...new Set(Object.values(STACK_REGIONS))].map((r) => `aws://${ACCOUNT}/${r}`);
+  const environments = [...new Set(stackRegions.values())].map((r) => `aws://${ACCOUNT}/${r}`);
   const boot = await runCdk(['bootstrap', ...environments, '--qualifier', QUALIFIER, '--app', assemblyDir], { env, timeoutMs: 240_000 });
   if (boot.exitCode !== 0) throw new Error(`cdk bootstrap failed (exit ${boot.exitCode}):\n${boot.output}\n--- moto:\n${moto.logs()}`);
   timings.push(`bootstrap ${boot.durationMs} ms`);
 
   const deploy = await runCdk(
-    ['deploy', '--all', '--app', assemblyDir, '--require-approval', 'never', '--concurrency', '1', '--progress', 'events'],
+    ['deploy', ...DEPLOYED_STACKS, '--app', assemblyDir, '--require-approval', 'never', '--concurrency', '1', '--progress', 'events'],
     { env, timeoutMs: 300_000 },
   );
   if (deploy.exitCode !== 0) throw new Error(`cdk deploy failed (exit ${deploy.exitCode}):\n${deploy.output}\n--- moto:\n${moto.logs()}`);
   timings.push(`deploy ${deploy.durationMs} ms`);
 
-  for (const [stackName, region] of Object.entries(STACK_REGIONS)) {
+  for (const [stackName, region] of stackRegions) {
     const template = JSON.parse(readFileSync(path.join(assemblyDir, `${stackName}.template.json`), 'utf8'));
     const listed = await clients(region).cfn.send(new ListStackResourcesCommand({ StackName: stackName }));
     const resources = new Map((listed.StackResourceSummaries ?? []).filter((r) => r.LogicalResourceId).map((r) => [r.LogicalResourceId!, r]));
@@ -117,7 +124,7 @@ afterAll(async () => {
 
 describe('cdk bootstrap and cdk deploy of examples/app.ts on moto', () => {
   test('bootstrap created the staging bucket, the ECR repository, the roles and the version parameter in both Regions', async () => {
-    for (const region of new Set(Object.values(STACK_REGIONS))) {
+    for (const region of new Set(stackRegions.values())) {
       const { cfn } = clients(region);
       const stack = (await cfn.send(new DescribeStacksCommand({ StackName: 'CDKToolkit' }))).Stacks?.[0];
       expect(stack?.StackStatus).toBe('CREATE_COMPLETE');
