@@ -47,6 +47,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@aws-crypto/client-node@^5',
     '@types/aws-lambda@^8',
     'esbuild@^0.25',
+    'aws-cdk@2.1148.1',
   ],
 
   // The bundled handlers run on the newest Node.js Lambda runtime (AwsSolutions-L1).
