@@ -1,4 +1,4 @@
-import { Arn, ArnFormat, Aws, Duration, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { Arn, ArnFormat, Aws, Duration, Names, RemovalPolicy, Stack, Token, TokenComparison } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cw_actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -14,6 +14,7 @@ import { checkIntRange, invalidProp, warnWeakened } from '../internal/validation
 import {
   createManagedKey,
   renderStatements,
+  s3GrantConditions,
   s3UsageConditions,
   s3UsageStatement,
   serviceUsageStatement,
@@ -476,14 +477,21 @@ export class EncryptedBucket extends s3.Bucket {
   public grantOnKey(grantee: iam.IGrantable, ...actions: string[]): iam.GrantOnKeyResult {
     // DescribeKey carries no encryption context, so it could never match the scoping; S3 needs none.
     const kmsActions = actions.filter((a) => a.startsWith('kms:') && a !== 'kms:DescribeKey');
-    const grant = iam.Grant.addToPrincipalOrResource({
-      grantee,
-      actions: kmsActions,
-      resourceArns: [this.bucketKey.keyArn],
-      resource: this.bucketKey,
-      conditions: s3UsageConditions([this.stableBucketArn], Stack.of(this).region, Stack.of(this).account),
-    });
-    return { grant };
+    const conditions = s3GrantConditions([this.stableBucketArn], Stack.of(this).region);
+    const onPrincipal = iam.Grant.addToPrincipal({ grantee, actions: kmsActions, resourceArns: [this.bucketKey.keyArn], conditions });
+    const account = grantee.grantPrincipal.principalAccount;
+    if (account !== undefined && Token.compareStrings(account, Stack.of(this).account) === TokenComparison.SAME) {
+      return { grant: onPrincipal };
+    }
+    // Another account (or one not known at synth): the key policy must name the principal too, with
+    // the same conditions (aws-cdk-lib's resource-side grant statement would drop them).
+    const statement = new iam.PolicyStatement({ actions: kmsActions, resources: ['*'], principals: [grantee.grantPrincipal], conditions });
+    if (!(this.bucketKey instanceof kms.Key)) {
+      this.pendingKeyStatements.push(statement);
+      return { grant: onPrincipal };
+    }
+    const onKey = iam.Grant.addStatementToResourcePolicy({ grantee, actions: kmsActions, resourceArns: ['*'], resource: this.bucketKey, statement });
+    return { grant: onPrincipal.combine(onKey) };
   }
 
   /**

@@ -94,6 +94,15 @@ export function s3UsageConditions(bucketArns: string[], region: string = Aws.REG
 }
 
 /**
+ * Conditions of a grant on the key: through S3 in the bucket's Region, for these buckets only. No
+ * kms:CallerAccount, so that a principal of another account that the bucket owner grants can use it.
+ */
+export function s3GrantConditions(bucketArns: string[], region: string = Aws.REGION) {
+  const { StringEquals, StringLike } = s3UsageConditions(bucketArns, region);
+  return { StringEquals: { 'kms:ViaService': StringEquals['kms:ViaService'] }, StringLike };
+}
+
+/**
  * Lets IAM principals of the account use the key through S3 for these buckets only; an IAM
  * policy must still grant each principal the action.
  */

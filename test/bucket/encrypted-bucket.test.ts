@@ -236,7 +236,7 @@ describe('grants', () => {
     const kmsStatements = policy.Properties.PolicyDocument.Statement.filter((s: any) => actionsOf(s).some((a) => a.startsWith('kms:')));
     expect(kmsStatements).toHaveLength(1);
     expect(actionsOf(kmsStatements[0])).toEqual(['kms:Decrypt']);
-    expect(kmsStatements[0].Condition.StringEquals['kms:ViaService']).toBe('s3.us-east-1.amazonaws.com');
+    expect(kmsStatements[0].Condition.StringEquals).toEqual({ 'kms:ViaService': 's3.us-east-1.amazonaws.com' });
     expect(kmsStatements[0].Resource['Fn::GetAtt'][0]).toMatch(/^DataKey/);
     expect(kmsStatements[0].Condition.StringLike['kms:EncryptionContext:aws:s3:arn']).toBeDefined();
   });
@@ -253,6 +253,21 @@ describe('grants', () => {
     expect(actionsOf(kmsStatement)).toEqual(expect.arrayContaining(['kms:Encrypt', 'kms:GenerateDataKey*', 'kms:Decrypt']));
     expect(kmsStatement.Condition.StringEquals['kms:ViaService']).toBe('s3.us-east-1.amazonaws.com');
   });
+});
+
+test('a grant to a principal of another account puts the scoped KMS statement in the key policy, without kms:CallerAccount', () => {
+  const app = new App();
+  const stack = new Stack(app, 'Test', { env: ENV });
+  const bucket = new EncryptedBucket(stack, 'Data');
+  bucket.grantRead(new iam.ArnPrincipal('arn:aws:iam::222222222222:role/reader'));
+  const t = Template.fromStack(stack);
+  const st = keyPolicy(t, 'Default encryption key').find((s) => JSON.stringify(s.Principal).includes('222222222222'));
+  expect(actionsOf(st)).toEqual(['kms:Decrypt']);
+  expect(st.Condition.StringEquals).toEqual({ 'kms:ViaService': 's3.us-east-1.amazonaws.com' });
+  expect(st.Condition.StringLike['kms:EncryptionContext:aws:s3:arn']).toBeDefined();
+  const policy = dataBucketPolicyStatements(t).find((s) => JSON.stringify(s.Principal).includes('222222222222'));
+  expect(policy.Effect).toBe('Allow');
+  expect(actionsOf(policy)).toEqual(expect.arrayContaining(['s3:GetObject*']));
 });
 
 describe('replication', () => {
