@@ -54,21 +54,29 @@ export class ReplicaDestinationStack extends Stack {
   }
 }
 
+/**
+ * A bucket audited by its own trail, with the bucket, its logs and the trail files replicated to
+ * the destination Region: every bucket of the stack then has a replica.
+ */
+function auditedReplicatedBucket(stack: Stack, id: string, destination: ReplicaDestinationStack, replicationTimeControl: boolean): EncryptedBucket {
+  const toReplica = {
+    destinationKeyArn: destination.replicaKeyArn,
+    accessLogsDestinationBucket: destination.replicaLogs,
+  };
+  const trail = new EncryptionAuditTrail(stack, 'Audit', {
+    replication: { ...toReplica, destinationBucket: destination.replicaLogs },
+  });
+  return new EncryptedBucket(stack, id, {
+    auditTrail: trail,
+    replication: { ...toReplica, destinationBucket: destination.replica, replicationTimeControl: replicationTimeControl || undefined },
+  });
+}
+
 /** The fully configured stack: audited, replicated (data, logs and trail), zero findings. */
 export class ReplicatedBucketStack extends Stack {
   constructor(scope: Construct, id: string, destination: ReplicaDestinationStack, props: StackProps) {
     super(scope, id, props);
-    const toReplica = {
-      destinationKeyArn: destination.replicaKeyArn,
-      accessLogsDestinationBucket: destination.replicaLogs,
-    };
-    const trail = new EncryptionAuditTrail(this, 'Audit', {
-      replication: { ...toReplica, destinationBucket: destination.replicaLogs },
-    });
-    new EncryptedBucket(this, 'Data', {
-      auditTrail: trail,
-      replication: { ...toReplica, destinationBucket: destination.replica, replicationTimeControl: true },
-    });
+    auditedReplicatedBucket(this, 'Data', destination, true);
   }
 }
 
@@ -76,17 +84,7 @@ export class ReplicatedBucketStack extends Stack {
 export class TenantKeyringStack extends Stack {
   constructor(scope: Construct, id: string, destination: ReplicaDestinationStack, props: StackProps) {
     super(scope, id, props);
-    const toReplica = {
-      destinationKeyArn: destination.replicaKeyArn,
-      accessLogsDestinationBucket: destination.replicaLogs,
-    };
-    const trail = new EncryptionAuditTrail(this, 'Audit', {
-      replication: { ...toReplica, destinationBucket: destination.replicaLogs },
-    });
-    const bucket = new EncryptedBucket(this, 'TenantData', {
-      auditTrail: trail,
-      replication: { ...toReplica, destinationBucket: destination.replica },
-    });
+    const bucket = auditedReplicatedBucket(this, 'TenantData', destination, false);
     const keyring = new TenantKeyring(this, 'Tenants', { bucket });
     keyring.addTenant('acme');
     keyring.addTenant('globex');
