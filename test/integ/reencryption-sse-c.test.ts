@@ -5,13 +5,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import * as https from 'node:https';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { CopyObjectCommand, CreateBucketCommand, GetObjectTaggingCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { rekeyPrefix, RekeyCheckpointRecord, RekeyInterruptedError, RekeyProgress } from '../../src/client/reencryption';
 import { SseCustomerKey } from '../../src/client/sse-c';
-import { MinioServer, startMinio } from '../support/minio-server';
+import { minioS3Client, MinioServer, startMinio } from '../support/minio-server';
 
 const BUCKET = 'rekey-prefix-integ';
 const COUNT = 300;
@@ -30,13 +29,7 @@ interface Original {
 
 beforeAll(async () => {
   minio = await startMinio();
-  s3 = new S3Client({
-    endpoint: minio.endpoint,
-    region: 'us-east-1',
-    forcePathStyle: true,
-    credentials: { accessKeyId: minio.accessKeyId, secretAccessKey: minio.secretAccessKey },
-    requestHandler: { httpsAgent: new https.Agent({ ca: minio.caCert, keepAlive: true, maxSockets: 16 }) },
-  });
+  s3 = minioS3Client(minio, 16);
   await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
   dir = mkdtempSync(path.join(os.tmpdir(), 'rekey-prefix-'));
 });

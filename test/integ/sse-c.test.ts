@@ -2,7 +2,6 @@
  * SSE-C against a real server that enforces it (MinIO over TLS on 127.0.0.1).
  */
 import { randomBytes } from 'node:crypto';
-import * as https from 'node:https';
 import * as net from 'node:net';
 import {
   CreateBucketCommand,
@@ -15,7 +14,7 @@ import {
   S3ServiceException,
 } from '@aws-sdk/client-s3';
 import { SseCustomerInsecureEndpointError, SseCustomerKey } from '../../src/client/sse-c';
-import { MinioServer, startMinio } from '../support/minio-server';
+import { MinioServer, minioS3Client, startMinio } from '../support/minio-server';
 
 const BUCKET = 'sse-c-integ';
 let minio: MinioServer;
@@ -23,13 +22,7 @@ let s3: S3Client;
 
 beforeAll(async () => {
   minio = await startMinio();
-  s3 = new S3Client({
-    endpoint: minio.endpoint,
-    region: 'us-east-1',
-    forcePathStyle: true,
-    credentials: { accessKeyId: minio.accessKeyId, secretAccessKey: minio.secretAccessKey },
-    requestHandler: { httpsAgent: new https.Agent({ ca: minio.caCert }) },
-  });
+  s3 = minioS3Client(minio);
   await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
 });
 

@@ -14,6 +14,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:f
 import * as https from 'node:https';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { S3Client } from '@aws-sdk/client-s3';
 import { freePort } from './moto-server';
 
 export interface MinioServer {
@@ -152,5 +153,16 @@ function ready(port: number, agent: https.Agent): Promise<boolean> {
     });
     req.on('timeout', () => { req.destroy(); resolve(false); });
     req.on('error', () => resolve(false));
+  });
+}
+
+/** An S3 client for a running MinIO: path-style, its credentials, trusting its self-signed certificate. */
+export function minioS3Client(minio: MinioServer, maxSockets?: number): S3Client {
+  return new S3Client({
+    endpoint: minio.endpoint,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: { accessKeyId: minio.accessKeyId, secretAccessKey: minio.secretAccessKey },
+    requestHandler: { httpsAgent: new https.Agent({ ca: minio.caCert, keepAlive: maxSockets !== undefined, maxSockets }) },
   });
 }
