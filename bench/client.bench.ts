@@ -1,7 +1,7 @@
 /**
  * Benchmark of the S3 encryption client's byte path, run by hand:
  *
- *   npx ts-node --project test/tsconfig.json --transpile-only bench/client.bench.ts [--sizes=1,64,1024] [--peer=false]
+ *   npx ts-node --project test/tsconfig.json --transpile-only bench/client.bench.ts [--sizes=1,64,1024] [--peer=false] [--reps=5]
  *
  * S3 and KMS are in-process stand-ins (objects are local files in a temporary directory; KMS is an
  * in-memory AES-GCM wrapper), so the figures measure the crypto and the client's streaming, not a network.
@@ -35,7 +35,7 @@ const gc = vm.runInNewContext('gc') as () => void;
 const args = Object.fromEntries(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=')) as [string, string][]);
 const SIZES_MIB = (args.sizes ?? '1,64,1024').split(',').map(Number);
 const WITH_PEER = args.peer !== 'false';
-const REPS_SMALL = Number(args.reps ?? 3);
+const REPS = Number(args.reps ?? 5);
 const DIR = fs.mkdtempSync(path.join(args.dir ?? os.tmpdir(), 's3ec-bench-'));
 const BLOCK = crypto.randomBytes(CHUNK);
 
@@ -97,17 +97,59 @@ class NullS3 {
 
 interface Measure { seconds: number; peakRssMiB: number; peakDeltaMiB: number }
 
-/** Median time over `reps` runs (the machine may be shared), largest peak memory of any run. */
-async function measure(fn: () => Promise<void>, reps = 1): Promise<Measure> {
-  const runs: Measure[] = [];
-  for (let i = 0; i < reps; i++) runs.push(await measureOnce(fn));
-  runs.sort((a, b) => a.seconds - b.seconds);
-  const median = runs[Math.floor(runs.length / 2)];
+/** One contender in a group of rows measured together. */
+interface Contender {
+  readonly op: string;
+  readonly who: string;
+  readonly run: () => Promise<void>;
+  /** File written by the run, flushed to disk (untimed) after it, so no run pays for another's writeback. */
+  readonly flush?: string;
+  /** Runs of this contender (the peer at 1 GiB takes over a minute per run). */
+  readonly reps: number;
+}
+
+/**
+ * Runs the contenders of one group in rounds, rotating who goes first, so that every contender sees the
+ * same machine: this host's speed drifts by up to 2x over seconds, and timing one contender's runs
+ * back to back and then the next's measures the drift as much as the code.
+ */
+async function rounds(group: Contender[], reps: number): Promise<Map<Contender, Measure[]>> {
+  const runs = new Map<Contender, Measure[]>(group.map((c) => [c, []]));
+  for (let r = 0; r < reps; r++) {
+    const order = group.map((_, i) => group[(i + r) % group.length]);
+    for (const c of order) {
+      if (runs.get(c)!.length >= c.reps) continue;
+      runs.get(c)!.push(await measureOnce(c.run));
+      if (c.flush) fsyncFile(c.flush);
+    }
+  }
+  return runs;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((x, y) => x - y);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+/** Median time, largest peak memory of any run. */
+function summary(runs: Measure[]): Measure {
   return {
-    seconds: median.seconds,
+    seconds: median(runs.map((r) => r.seconds)),
     peakRssMiB: Math.max(...runs.map((r) => r.peakRssMiB)),
     peakDeltaMiB: Math.max(...runs.map((r) => r.peakDeltaMiB)),
   };
+}
+
+/** Speed ratio of `a` over `b` (>1: a faster): the median of the per-round ratios when both ran every round. */
+function speedRatio(a: Measure[], b: Measure[]): number {
+  if (a.length === b.length) return median(a.map((m, i) => b[i].seconds / m.seconds));
+  return summary(b).seconds / summary(a).seconds;
+}
+
+function fsyncFile(f: string): void {
+  if (!fs.existsSync(f)) return;
+  const fd = fs.openSync(f, 'r+');
+  try { fs.fsyncSync(fd); } finally { fs.closeSync(fd); }
 }
 
 async function measureOnce(fn: () => Promise<void>): Promise<Measure> {
@@ -177,9 +219,11 @@ async function main(): Promise<void> {
   console.log('"encrypt, no sink" discards the ciphertext (S3 stand-in drops the bodies) to show the crypto and client cost alone;');
   console.log('"encrypt" writes it to local files (needed for the decrypt rows), so it is bound by the disk.');
   console.log('Peer = @aws-crypto/client-node, ALG_AES256_GCM_IV12_TAG16_HKDF_SHA512_COMMIT_KEY (no signature), raw AES keyring, 4 KiB frames.');
-  console.log('Ours decrypt "auth" = no plaintext before the tag verifies: in memory up to 64 MiB; above that "spool" (default: ciphertext');
-  console.log('  to a temp file while verifying, then AES-CTR from the file) or "refetch" (verify a first GET, then decrypt a second GET');
-  console.log('  segment by segment against SHA-256 fingerprints). "unauth" = opt-in streaming that releases plaintext before the tag.');
+  console.log('Ours decrypt "auth" = no plaintext before the tag verifies: in memory up to 64 MiB; above that two passes, the first');
+  console.log('  verifying the tag with GHASH only and fingerprinting 4 MiB segments (AES-GMAC, random key), the second AES-CTR releasing');
+  console.log('  each segment once it matches: "spool" (default) keeps the ciphertext in a temp file between the passes, "refetch" GETs');
+  console.log('  the object twice. "unauth" = opt-in streaming that releases plaintext before the tag.');
+  console.log('Every written file is flushed (fsync, untimed) after its run, so no run pays for the writeback of an earlier one.');
   console.log(`Load average at start: ${os.loadavg().map((x) => x.toFixed(2)).join(' ')} (the figures are only as steady as the machine).`);
   console.log('');
 
@@ -202,8 +246,9 @@ async function main(): Promise<void> {
   for (const sizeMib of SIZES_MIB) {
     const size = sizeMib * MIB;
     const key = `obj-${sizeMib}`;
-    // Small sizes are repeated and the median kept; the peer at 1 GiB alone takes over a minute.
-    const reps = sizeMib <= 64 ? REPS_SMALL : 1;
+    // Every contender runs REPS times, except the peer above 64 MiB (over a minute per run).
+    const reps = REPS;
+    const peerReps = sizeMib <= 64 ? REPS : 1;
     const rawFile = path.join(DIR, `raw-${sizeMib}`);
     const peerFile = path.join(DIR, `peer-${sizeMib}`);
 
@@ -214,50 +259,75 @@ async function main(): Promise<void> {
       await rawEncrypt(MIB, rawKey, rawFile);
     }
 
-    const encRaw = await measure(() => rawEncrypt(size, rawKey, rawFile), reps);
-    const encOurs = await measure(async () => { await client.putObjectStream({ Bucket: 'b', Key: key, Body: source(size) }); }, reps);
-    let encPeer: Measure | undefined;
-    if (WITH_PEER) {
-      encPeer = await measure(() => pipeline(source(size), peer.encryptStream(keyring, {
-        suiteId: AlgorithmSuiteIdentifier.ALG_AES256_GCM_IV12_TAG16_HKDF_SHA512_COMMIT_KEY,
-      }), fs.createWriteStream(peerFile)), reps);
-    }
-    const add = (op: string, who: string, m: Measure, raw: Measure, p?: Measure) => rows.push([
-      `${sizeMib} MiB`, op, who, fmt(mibps(size, m)), who === 'raw' ? '1.00' : fmt(raw.seconds / m.seconds, 2),
-      p && who !== 'peer' ? fmt(p.seconds / m.seconds, 2) : '', fmt(m.peakRssMiB, 0), fmt(m.peakDeltaMiB, 0),
-    ]);
-    const encRawNull = await measure(() => rawEncryptNoSink(size, rawKey), reps);
-    const encOursNull = await measure(async () => { await discarding.putObjectStream({ Bucket: 'b', Key: key, Body: source(size) }); }, reps);
-    add('encrypt, no sink', 'raw', encRawNull, encRawNull);
-    add('encrypt, no sink', 'ours', encOursNull, encRawNull);
-    add('encrypt', 'raw', encRaw, encRaw);
-    add('encrypt', 'ours', encOurs, encRaw, encPeer);
-    if (encPeer) add('encrypt', 'peer', encPeer, encRaw);
+    const report = (group: Contender[], runs: Map<Contender, Measure[]>) => {
+      const raw = group.find((c) => c.who === 'raw')!;
+      const peerC = group.find((c) => c.who === 'peer');
+      for (const c of group) {
+        const m = summary(runs.get(c)!);
+        rows.push([
+          `${sizeMib} MiB`, c.op, c.who, fmt(mibps(size, m)),
+          c === raw ? '1.00' : fmt(speedRatio(runs.get(c)!, runs.get(raw)!), 2),
+          peerC && c !== peerC ? fmt(speedRatio(runs.get(c)!, runs.get(peerC)!), 2) : '',
+          fmt(m.peakRssMiB, 0), fmt(m.peakDeltaMiB, 0),
+        ]);
+      }
+    };
+    const check = (who: string) => (n: number) => { if (n !== size) throw new Error(`${who}: decrypted ${n} bytes, expected ${size}`); };
 
-    let plainBytes = 0;
-    const decRaw = await measure(async () => { plainBytes = await rawDecrypt(rawKey, rawFile); }, reps);
-    if (plainBytes !== size) throw new Error('raw decrypt size mismatch');
-    const decOurs = await measure(async () => { plainBytes = await drain((await client.getObject({ Bucket: 'b', Key: key })).Body); }, reps);
-    if (plainBytes !== size) throw new Error('client decrypt size mismatch');
-    let decRefetch: Measure | undefined;
-    if (size > BUFFER_LIMIT) {
-      decRefetch = await measure(async () => { plainBytes = await drain((await refetching.getObject({ Bucket: 'b', Key: key })).Body); }, reps);
-      if (plainBytes !== size) throw new Error('client refetch decrypt size mismatch');
-    }
-    const decUnauth = await measure(async () => { plainBytes = await drain((await client.getObject({ Bucket: 'b', Key: key, allowUnauthenticatedStreaming: true })).Body); }, reps);
-    if (plainBytes !== size) throw new Error('client unauthenticated decrypt size mismatch');
-    let decPeer: Measure | undefined;
+    const noSink: Contender[] = [
+      { op: 'encrypt, no sink', who: 'raw', reps, run: () => rawEncryptNoSink(size, rawKey) },
+      { op: 'encrypt, no sink', who: 'ours', reps, run: async () => { await discarding.putObjectStream({ Bucket: 'b', Key: key, Body: source(size) }); } },
+    ];
+    report(noSink, await rounds(noSink, reps));
+    const encrypt: Contender[] = [
+      { op: 'encrypt', who: 'raw', reps, flush: rawFile, run: () => rawEncrypt(size, rawKey, rawFile) },
+      { op: 'encrypt', who: 'ours', reps, flush: s3.file(key), run: async () => { await client.putObjectStream({ Bucket: 'b', Key: key, Body: source(size) }); } },
+    ];
     if (WITH_PEER) {
-      decPeer = await measure(async () => {
-        plainBytes = await drain(fs.createReadStream(peerFile, { highWaterMark: CHUNK }).pipe(peer.decryptUnsignedMessageStream(keyring)));
-      }, reps);
-      if (plainBytes !== size) throw new Error('peer decrypt size mismatch');
+      encrypt.push({
+        op: 'encrypt',
+        who: 'peer',
+        reps: peerReps,
+        flush: peerFile,
+        run: () => pipeline(source(size), peer.encryptStream(keyring, {
+          suiteId: AlgorithmSuiteIdentifier.ALG_AES256_GCM_IV12_TAG16_HKDF_SHA512_COMMIT_KEY,
+        }), fs.createWriteStream(peerFile)),
+      });
     }
-    add('decrypt', 'raw', decRaw, decRaw);
-    add('decrypt', size > BUFFER_LIMIT ? 'ours auth spool' : 'ours auth', decOurs, decRaw, decPeer);
-    if (decRefetch) add('decrypt', 'ours auth refetch', decRefetch, decRaw, decPeer);
-    add('decrypt', 'ours unauth', decUnauth, decRaw, decPeer);
-    if (decPeer) add('decrypt', 'peer', decPeer, decRaw);
+    report(encrypt, await rounds(encrypt, reps));
+
+    const decrypt: Contender[] = [
+      { op: 'decrypt', who: 'raw', reps, run: async () => check('raw')(await rawDecrypt(rawKey, rawFile)) },
+      {
+        op: 'decrypt',
+        who: size > BUFFER_LIMIT ? 'ours auth spool' : 'ours auth',
+        reps,
+        run: async () => check('ours')(await drain((await client.getObject({ Bucket: 'b', Key: key })).Body)),
+      },
+    ];
+    if (size > BUFFER_LIMIT) {
+      decrypt.push({
+        op: 'decrypt',
+        who: 'ours auth refetch',
+        reps,
+        run: async () => check('refetch')(await drain((await refetching.getObject({ Bucket: 'b', Key: key })).Body)),
+      });
+    }
+    decrypt.push({
+      op: 'decrypt',
+      who: 'ours unauth',
+      reps,
+      run: async () => check('unauth')(await drain((await client.getObject({ Bucket: 'b', Key: key, allowUnauthenticatedStreaming: true })).Body)),
+    });
+    if (WITH_PEER) {
+      decrypt.push({
+        op: 'decrypt',
+        who: 'peer',
+        reps: peerReps,
+        run: async () => check('peer')(await drain(fs.createReadStream(peerFile, { highWaterMark: CHUNK }).pipe(peer.decryptUnsignedMessageStream(keyring)))),
+      });
+    }
+    report(decrypt, await rounds(decrypt, reps));
 
     for (const f of [rawFile, rawFile + '.iv', peerFile, s3.file(key)]) fs.rmSync(f, { force: true });
   }
@@ -265,7 +335,8 @@ async function main(): Promise<void> {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
   for (const r of rows) console.log(r.map((c, i) => c.padEnd(widths[i])).join('  '));
   console.log('"vs raw" and "vs peer" are speed ratios (>1 = ours faster). Peak RSS is the whole process; "+MiB" is over the idle RSS before the run.');
-  console.log(`Times are medians of ${REPS_SMALL} runs for sizes up to 64 MiB, one run above. Load average at end: ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+  console.log(`Times are medians of ${REPS} runs (the peer: one run above 64 MiB); ratios are medians of the per-round ratios,`);
+  console.log('the contenders of a group taking turns in rotating order. Load average at end: ' + os.loadavg().map((x) => x.toFixed(2)).join(' '));
 
   // KMS calls per 1,000 objects, with and without the cache.
   console.log('');

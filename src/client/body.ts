@@ -2,9 +2,11 @@
  * Decryption pipelines for object bodies. The authenticated ones release no plaintext before the
  * GCM tag has verified:
  *  - buffered: small objects are decrypted in memory, released after final() succeeds;
- *  - spooled: large objects are verified in a first pass while the ciphertext is written to a private
- *    temporary file, then decrypted from that file (AES-CTR on the verified GCM ciphertext) in a
- *    second pass. Plaintext never touches the disk and memory stays constant.
+ *  - spooled: large objects are verified in a first pass (GHASH only, see GcmTagVerifier) while the
+ *    ciphertext is written to a private temporary file, then decrypted from that file with AES-CTR
+ *    in a second pass, each segment released only after it matches the keyed fingerprint taken in
+ *    the first pass. Plaintext never touches the disk and memory stays constant.
+ *  - refetched: the same two passes, the second over a second download instead of a file.
  * The unauthenticated pipeline streams plaintext directly and fails at the end; callers must opt in.
  */
 import * as crypto from 'node:crypto';
@@ -12,7 +14,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
-import { GcmParams, cbcDecryptor, gcmAsCtrDecryptor, gcmDecryptor } from './crypto';
+import { GcmParams, GcmTagVerifier, cbcDecryptor, gcmAsCtrDecryptor, gcmDecryptor } from './crypto';
 import { S3EncryptionClientError, TamperedObjectError } from './errors';
 import { TAG_LENGTH } from './format';
 
@@ -119,10 +121,14 @@ function track(dir: string): void {
 }
 
 const SPOOL_WRITE_BATCH = 4 * 1024 * 1024;
+const SPOOL_READ_CHUNK = 2 * 1024 * 1024;
+/** Segment of the ciphertext covered by one fingerprint in the two-pass reads. */
+export const VERIFY_SEGMENT = 4 * 1024 * 1024;
 
 /**
- * First pass: write the ciphertext to a private temporary file and verify the GCM tag on the way.
- * Second pass (returned stream): decrypt the verified ciphertext from the file.
+ * Spooled read. First pass: write the ciphertext to a private temporary file while verifying the
+ * GCM tag and fingerprinting each segment. Second pass (the returned stream): decrypt the file,
+ * releasing a segment only when it still matches its fingerprint.
  */
 export async function decryptGcmSpooled(source: CiphertextSource | undefined, p: GcmParams, tempDir?: string): Promise<DecryptedBody> {
   const dir = await fs.promises.mkdtemp(path.join(tempDir ?? os.tmpdir(), 's3ec-'));
@@ -132,51 +138,41 @@ export async function decryptGcmSpooled(source: CiphertextSource | undefined, p:
   const cleanupDir = () => { live.delete(dir); return fs.promises.rm(dir, { recursive: true, force: true }).catch(() => undefined); };
   try {
     fh = await fs.promises.open(file, 'wx+', 0o600);
-    const d = gcmDecryptor(p);
-    const split = new TagSplitter();
+    const handleForWrites = fh;
     let batch: Buffer[] = [];
     let batchLen = 0;
-    let ctLen = 0;
-    for await (const chunk of iterate(source)) {
-      for (const part of split.push(chunk)) {
-        d.update(part); // output discarded: this pass only verifies
-        batch.push(part);
-        batchLen += part.length;
-        ctLen += part.length;
+    // One write in flight while the next batch is read and verified: disk and CPU overlap.
+    let writing: Promise<void> | undefined;
+    let writeError: unknown;
+    const fp = await verifyAndFingerprint(source, p, VERIFY_SEGMENT, async (part, last) => {
+      if (part.length) { batch.push(part); batchLen += part.length; }
+      if (batchLen >= SPOOL_WRITE_BATCH || last) {
+        if (writing) await writing;
+        if (writeError) throw writeError;
+        if (batchLen > 0) {
+          writing = writeAll(handleForWrites, batch).catch((e) => { writeError = e; });
+          batch = []; batchLen = 0;
+        }
+        if (last) {
+          await writing;
+          if (writeError) throw writeError;
+        }
       }
-      if (batchLen >= SPOOL_WRITE_BATCH) {
-        await writeAll(fh, batch);
-        batch = []; batchLen = 0;
-      }
-    }
-    if (batchLen) await writeAll(fh, batch);
-    d.setAuthTag(split.tag());
-    try { d.final(); } catch (e) { throw tamperedTag(e); }
+    });
 
     // The file is unlinked as soon as it is open for reading, so nothing outlives the stream.
     const handle = fh;
     fh = undefined;
-    const ctr = gcmAsCtrDecryptor(p);
     let input: Readable | undefined;
-    if (ctLen === 0) {
+    if (fp.length === 0) {
       await handle.close();
     } else {
-      input = handle.createReadStream({ start: 0, end: ctLen - 1, highWaterMark: 1024 * 1024, autoClose: true });
+      input = handle.createReadStream({ start: 0, end: fp.length - 1, highWaterMark: SPOOL_READ_CHUNK, autoClose: true });
     }
     await cleanupDir();
-    async function* run(): AsyncGenerator<Buffer> {
-      try {
-        if (input) for await (const chunk of input) { const o = ctr.update(chunk as Buffer); if (o.length) yield o; }
-        const last = ctr.final();
-        if (last.length) yield last;
-      } finally {
-        input?.destroy();
-      }
-    }
-    const out = Readable.from(run(), { objectMode: false });
-    // A body dropped before its first read still releases the file handle.
-    out.on('close', () => input?.destroy());
-    return withReaders(out);
+    return decryptVerified(input, p, fp, false, () => new TamperedObjectError(
+      'The spooled ciphertext changed on disk between the verifying pass and the decrypting pass (a segment no longer matches its fingerprint). ' +
+      'No unverified plaintext was released. Check the temporary directory (tempDir) for other writers or disk errors, then retry.'));
   } catch (e) {
     destroySource(source);
     await fh?.close().catch(() => undefined);
@@ -195,17 +191,34 @@ async function writeAll(fh: fs.promises.FileHandle, bufs: Buffer[]): Promise<voi
   }
 }
 
-/** SHA-256 of each fixed-size segment of a verified ciphertext (tag excluded). */
+/**
+ * Keyed fingerprints of each fixed-size segment of a verified ciphertext (tag excluded): AES-GMAC
+ * under a random key that never leaves this process, with the segment index as nonce, so whoever
+ * serves the bytes again cannot produce different bytes with the same fingerprint.
+ */
 export interface Fingerprints {
   readonly segment: number;
   readonly length: number;
-  readonly hashes: Buffer[];
+  readonly macs: Buffer[];
+  readonly macKey: Buffer;
 }
 
-/** Feeds bytes and records a digest per fixed-size segment, whatever the chunking. */
-class SegmentHasher {
-  readonly hashes: Buffer[] = [];
-  private hash = crypto.createHash('sha256');
+function segmentMac(key: Buffer, index: number): crypto.CipherGCM {
+  const nonce = Buffer.alloc(12);
+  nonce.writeUIntBE(index, 6, 6);
+  return crypto.createCipheriv('aes-256-gcm', key, nonce, { authTagLength: 16 });
+}
+
+function macDigest(mac: crypto.CipherGCM): Buffer {
+  mac.final();
+  return mac.getAuthTag();
+}
+
+/** Feeds bytes and records a MAC per fixed-size segment, whatever the chunking. */
+class SegmentFingerprinter {
+  readonly macs: Buffer[] = [];
+  readonly key = crypto.randomBytes(32);
+  private mac = segmentMac(this.key, 0);
   private filled = 0;
   length = 0;
   constructor(private readonly segment: number) {}
@@ -213,36 +226,48 @@ class SegmentHasher {
     let off = 0;
     while (off < b.length) {
       const n = Math.min(b.length - off, this.segment - this.filled);
-      this.hash.update(b.subarray(off, off + n));
+      this.mac.setAAD(b.subarray(off, off + n));
       this.filled += n; off += n; this.length += n;
-      if (this.filled === this.segment) { this.hashes.push(this.hash.digest()); this.hash = crypto.createHash('sha256'); this.filled = 0; }
+      if (this.filled === this.segment) {
+        this.macs.push(macDigest(this.mac));
+        this.mac = segmentMac(this.key, this.macs.length);
+        this.filled = 0;
+      }
     }
   }
   finish(): Fingerprints {
-    if (this.filled > 0) this.hashes.push(this.hash.digest());
-    return { segment: this.segment, length: this.length, hashes: this.hashes };
+    if (this.filled > 0) this.macs.push(macDigest(this.mac));
+    return { segment: this.segment, length: this.length, macs: this.macs, macKey: this.key };
   }
 }
 
 /**
- * Refetch mode, first pass: verifies the GCM tag over the whole object and keeps a SHA-256 per
- * segment of the ciphertext (32 bytes per segment, so memory stays constant in practice).
+ * First pass of a two-pass read: verifies the GCM tag over the whole object (GHASH only, no
+ * decryption) and fingerprints each segment; `sink` sees every ciphertext byte (spooling), and is
+ * called once more with `last` set before the tag is checked. Throws TamperedObjectError on a bad tag.
  */
-export async function verifyAndFingerprint(source: CiphertextSource | undefined, p: GcmParams, segment: number): Promise<Fingerprints> {
-  const d = gcmDecryptor(p);
+export async function verifyAndFingerprint(
+  source: CiphertextSource | undefined, p: GcmParams, segment: number,
+  sink?: (ciphertext: Buffer, last: boolean) => Promise<void>,
+): Promise<Fingerprints> {
+  const verifier = new GcmTagVerifier(p);
   const split = new TagSplitter();
-  const hasher = new SegmentHasher(segment);
+  const fingerprints = new SegmentFingerprinter(segment);
   try {
     for await (const chunk of iterate(source)) {
-      for (const part of split.push(chunk)) { d.update(part); hasher.update(part); }
+      for (const part of split.push(chunk)) {
+        verifier.update(part);
+        fingerprints.update(part);
+        if (sink) await sink(part, false);
+      }
     }
-    d.setAuthTag(split.tag());
-    try { d.final(); } catch (e) { throw tamperedTag(e); }
+    if (sink) await sink(Buffer.alloc(0), true);
+    if (!verifier.verify(split.tag())) throw tamperedTag();
   } catch (e) {
     destroySource(source);
     throw e;
   }
-  return hasher.finish();
+  return fingerprints.finish();
 }
 
 function changedBetweenReads(): TamperedObjectError {
@@ -253,14 +278,24 @@ function changedBetweenReads(): TamperedObjectError {
 
 /**
  * Refetch mode, second pass: decrypts a second download of the same object, releasing each segment's
- * plaintext only after that segment's ciphertext hashes to the value verified in the first pass.
+ * plaintext only after that segment's ciphertext matches its fingerprint from the first pass.
  */
 export function decryptRefetched(source: CiphertextSource | undefined, p: GcmParams, fp: Fingerprints): DecryptedBody {
+  return decryptVerified(source, p, fp, true, changedBetweenReads);
+}
+
+/**
+ * Second pass over ciphertext whose GCM tag verified in the first: AES-CTR (the GCM keystream),
+ * a segment's plaintext released only once that segment's bytes match their fingerprint.
+ */
+function decryptVerified(
+  source: CiphertextSource | undefined, p: GcmParams, fp: Fingerprints, withTag: boolean, mismatch: () => TamperedObjectError,
+): DecryptedBody {
   const ctr = gcmAsCtrDecryptor(p);
   async function* run(): AsyncGenerator<Buffer> {
     let held: Buffer[] = [];
-    let hash = crypto.createHash('sha256');
     let index = 0;
+    let mac = segmentMac(fp.macKey, 0);
     let offset = 0;
     let trailing = 0;
     const segmentEnd = () => Math.min((index + 1) * fp.segment, fp.length);
@@ -270,27 +305,27 @@ export function decryptRefetched(source: CiphertextSource | undefined, p: GcmPar
         if (offset >= fp.length) { trailing += c.length; break; }
         const n = Math.min(c.length, segmentEnd() - offset);
         const piece = c.subarray(0, n);
-        hash.update(piece);
+        mac.setAAD(piece);
         held.push(piece);
         offset += n;
         c = c.subarray(n);
         if (offset === segmentEnd()) {
-          const expected = fp.hashes[index];
-          const actual = hash.digest();
-          if (!expected || !crypto.timingSafeEqual(expected, actual)) throw changedBetweenReads();
+          const expected = fp.macs[index];
+          const actual = macDigest(mac);
+          if (!expected || !crypto.timingSafeEqual(expected, actual)) throw mismatch();
           for (const h of held) { const o = ctr.update(h); if (o.length) yield o; }
           held = [];
-          hash = crypto.createHash('sha256');
           index++;
+          mac = segmentMac(fp.macKey, index);
         }
       }
     }
-    if (offset !== fp.length || trailing !== TAG_LENGTH) throw changedBetweenReads();
+    if (offset !== fp.length || trailing !== (withTag ? TAG_LENGTH : 0)) throw mismatch();
     const last = ctr.final();
     if (last.length) yield last;
   }
   const out = Readable.from(run(), { objectMode: false });
-  out.on('close', () => destroySource(source));
+  out.on('close', () => { fp.macKey.fill(0); destroySource(source); });
   return withReaders(out);
 }
 

@@ -26,7 +26,7 @@ import {
 } from '@aws-sdk/client-s3';
 import {
   DecryptedBody, RandomSource, decryptCbc, decryptGcmBuffered, decryptGcmSpooled, decryptGcmUnauthenticated,
-  decryptRefetched, defaultRandom, verifyAndFingerprint, destroySource, iterate, withReaders,
+  decryptRefetched, defaultRandom, verifyAndFingerprint, VERIFY_SEGMENT, destroySource, iterate, withReaders,
 } from './body';
 import { CachedDataKey, DataKeyCache, DataKeyCacheOptions } from './cache';
 import { gcmEncryptor, V3_FIXED_IV, SUITE_V3_ID_BYTES, verifyCommitmentAndDerive, v3Commitment, v3DerivedKey } from './crypto';
@@ -71,7 +71,7 @@ export interface S3EncryptionClientProps {
   /**
    * Large authenticated objects: 'spool' (verify while writing the ciphertext to a private temp file,
    * default), 'refetch' (verify on a first download, then decrypt a second download segment by segment
-   * against SHA-256 fingerprints of the verified bytes; no disk, twice the GETs), or 'refuse'.
+   * against keyed fingerprints of the verified bytes; no disk, twice the GETs), or 'refuse'.
    */
   readonly largeObjects?: LargeObjectMode;
   /** Directory for spooled ciphertext. Default os.tmpdir(). */
@@ -141,7 +141,6 @@ interface PreparedEncryption {
 
 const MIB = 1024 * 1024;
 const MIN_PART = 5 * MIB;
-const REFETCH_SEGMENT = 4 * MIB;
 const RESERVED_CONTEXT_KEYS = [EC_CEK_ALG_KEY, EC_KMS_CMK_ID];
 const WRONG_KEY_ERRORS = ['IncorrectKeyException', 'AccessDeniedException', 'NotFoundException', 'DisabledException', 'KMSInvalidStateException', 'InvalidKeyUsageException'];
 
@@ -459,7 +458,7 @@ export class S3EncryptionClient {
       } else if (this.largeObjects === 'spool') {
         body = await decryptGcmSpooled(source as any, params, this.tempDir);
       } else if (this.largeObjects === 'refetch') {
-        const fingerprints = await verifyAndFingerprint(source as any, params, REFETCH_SEGMENT);
+        const fingerprints = await verifyAndFingerprint(source as any, params, VERIFY_SEGMENT);
         // Pin the exact object that was verified; the fingerprints catch anything else.
         const pinned = { ...request, IfMatch: res.ETag ?? request.IfMatch, VersionId: res.VersionId ?? request.VersionId };
         const again = await this.s3.send(new GetObjectCommand(pinned));

@@ -78,3 +78,83 @@ export function gcmAsCtrDecryptor(p: GcmParams): crypto.Decipheriv {
 export function cbcDecryptor(key: Buffer, iv: Buffer): crypto.Decipheriv {
   return crypto.createDecipheriv('aes-256-cbc', key, iv);
 }
+
+/**
+ * Multiplies two blocks in GF(2^128) with GCM's bit order (NIST SP 800-38D, algorithm 1).
+ * `publicX` must be public (its bits choose the branches); `secretY` may be secret: it is only
+ * shifted and masked, with no branch or table lookup that depends on its value.
+ */
+export function gf128Multiply(publicX: Buffer, secretY: Buffer): Buffer {
+  let z0 = 0, z1 = 0, z2 = 0, z3 = 0;
+  let v0 = secretY.readUInt32BE(0), v1 = secretY.readUInt32BE(4), v2 = secretY.readUInt32BE(8), v3 = secretY.readUInt32BE(12);
+  for (let i = 0; i < 128; i++) {
+    if ((publicX[i >> 3] >> (7 - (i & 7))) & 1) { z0 ^= v0; z1 ^= v1; z2 ^= v2; z3 ^= v3; }
+    // V = V >> 1, reduced by R = 0xe1 || 0^120 when the bit shifted out was set (mask, not branch).
+    const mask = -(v3 & 1);
+    v3 = (v3 >>> 1) | (v2 << 31);
+    v2 = (v2 >>> 1) | (v1 << 31);
+    v1 = (v1 >>> 1) | (v0 << 31);
+    v0 = (v0 >>> 1) ^ (0xe1000000 & mask);
+  }
+  const out = Buffer.alloc(16);
+  out.writeUInt32BE(z0 >>> 0, 0); out.writeUInt32BE(z1 >>> 0, 4); out.writeUInt32BE(z2 >>> 0, 8); out.writeUInt32BE(z3 >>> 0, 12);
+  return out;
+}
+
+/** The GCM length block: bit lengths of the AAD and of the ciphertext, 64 bits each, big-endian. */
+function lengthBlock(aadBytes: number, ciphertextBytes: number): Buffer {
+  const b = Buffer.alloc(16);
+  b.writeBigUInt64BE(BigInt(aadBytes) * 8n, 0);
+  b.writeBigUInt64BE(BigInt(ciphertextBytes) * 8n, 8);
+  return b;
+}
+
+/**
+ * Verifies an AES-GCM tag over a ciphertext stream without decrypting it, so that the pass that
+ * releases plaintext afterwards can be plain AES-CTR: verifying costs GHASH only, not a second
+ * AES pass. OpenSSL computes everything over the bulk data: the ciphertext is fed to an AES-GCM
+ * instance with the same key and IV as additional authenticated data (after the real AAD, padded
+ * to a block), which yields E(K, J0) xor GHASH over exactly the blocks the real tag covers, except
+ * that the final length block reads (|AAD| + |C|, 0) instead of (|AAD|, |C|). GHASH is linear and the
+ * length block is the last term, multiplied by H once, so the real tag is that value xor
+ * (L xor L') * H with H = E(K, 0^128): one field multiplication per object, whose only secret
+ * operand is H. Tested against node:crypto's own GCM decryption for every length class.
+ */
+export class GcmTagVerifier {
+  private readonly gmac: crypto.CipherGCM;
+  private readonly paddedAadBytes: number;
+  private readonly aadBytes: number;
+  private ciphertextBytes = 0;
+
+  constructor(private readonly p: GcmParams) {
+    if (p.iv.length !== GCM_IV_LENGTH) throw new Error('GCM IV must be 12 bytes');
+    this.gmac = crypto.createCipheriv('aes-256-gcm', p.key, p.iv, { authTagLength: 16 });
+    this.aadBytes = p.aad?.length ?? 0;
+    this.paddedAadBytes = Math.ceil(this.aadBytes / 16) * 16;
+    if (p.aad && p.aad.length) {
+      this.gmac.setAAD(p.aad);
+      if (this.paddedAadBytes > this.aadBytes) this.gmac.setAAD(Buffer.alloc(this.paddedAadBytes - this.aadBytes));
+    }
+  }
+
+  /** Feeds ciphertext (tag excluded), in any chunking. */
+  update(ciphertext: Buffer): void {
+    if (ciphertext.length === 0) return;
+    this.gmac.setAAD(ciphertext);
+    this.ciphertextBytes += ciphertext.length;
+  }
+
+  /** True when `tag` is the GCM tag of the AAD and all ciphertext fed. Constant-time comparison. */
+  verify(tag: Buffer): boolean {
+    this.gmac.final();
+    const gmacTag = this.gmac.getAuthTag();
+    const h = crypto.createCipheriv('aes-256-ecb', this.p.key, null).update(Buffer.alloc(16));
+    const real = lengthBlock(this.aadBytes, this.ciphertextBytes);
+    const fed = lengthBlock(this.paddedAadBytes + this.ciphertextBytes, 0);
+    for (let i = 0; i < 16; i++) real[i] ^= fed[i];
+    const correction = gf128Multiply(real, h);
+    h.fill(0);
+    for (let i = 0; i < 16; i++) gmacTag[i] ^= correction[i];
+    return tag.length === 16 && crypto.timingSafeEqual(gmacTag, tag);
+  }
+}

@@ -87,6 +87,33 @@ describe('large authenticated reads', () => {
     fs.rmSync(tempDir, { recursive: true, force: true });
   });
 
+  test('spooled: a temp file changed after verification releases only the segments before the change', async () => {
+    const tempDir = fs.mkdtempSync(path.join(os.tmpdir(), 's3ec-unit-'));
+    const { client } = make({ maxBufferBytes: MIB, tempDir });
+    const data = crypto.randomBytes(10 * MIB + 5);
+    await client.putObject({ Bucket: B, Key: 'big', Body: data });
+    const got = await client.getObject({ Bucket: B, Key: 'big' });
+    // The verified ciphertext is already unlinked; reach it through this process's open descriptor.
+    const fdDir = '/proc/self/fd';
+    const spooled = fs.readdirSync(fdDir).map((fd) => path.join(fdDir, fd))
+      .filter((p) => { try { return fs.readlinkSync(p).startsWith(tempDir); } catch { return false; } });
+    expect(spooled).toHaveLength(1);
+    const fd = fs.openSync(spooled[0], 'r+');
+    const byte = Buffer.alloc(1);
+    fs.readSync(fd, byte, 0, 1, 9 * MIB);
+    byte[0] ^= 0xff;
+    fs.writeSync(fd, byte, 0, 1, 9 * MIB);
+    fs.closeSync(fd);
+    const released: Buffer[] = [];
+    const err = await (async () => { for await (const c of got.Body) released.push(Buffer.from(c)); })().then(() => undefined, (e) => e);
+    expect(err).toBeInstanceOf(TamperedObjectError);
+    expect(err.message).toMatch(/changed on disk/);
+    const prefix = Buffer.concat(released);
+    expect(prefix.length).toBe(8 * MIB);
+    expect(prefix.equals(data.subarray(0, 8 * MIB))).toBe(true);
+    fs.rmSync(tempDir, { recursive: true, force: true });
+  });
+
   test('refetch: second download is released segment by segment only if it matches the verified bytes', async () => {
     const { s3, client } = make({ maxBufferBytes: MIB, largeObjects: 'refetch' });
     const data = crypto.randomBytes(10 * MIB + 5);
