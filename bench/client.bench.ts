@@ -50,6 +50,7 @@ class FileS3 {
   private readonly meta = new Map<string, Record<string, string>>();
   private readonly uploads = new Map<string, { key: string; fh: fs.promises.FileHandle; metadata: Record<string, string> }>();
   file(key: string): string { return path.join(DIR, key.replace(/[^a-z0-9.-]/gi, '_')); }
+  metadata(key: string): Record<string, string> { return { ...this.meta.get(key) }; }
   asClient(): S3Client { return this as unknown as S3Client; }
   async send(cmd: any): Promise<any> {
     const i = cmd.input;
@@ -81,6 +82,37 @@ class FileS3 {
       return { Body: fs.createReadStream(f, { highWaterMark: CHUNK }), ContentLength: fs.statSync(f).size, Metadata: { ...this.meta.get(i.Key) } };
     }
     throw new Error(`FileS3: ${cmd.constructor.name} not implemented`);
+  }
+}
+
+/** Reads a file into 1 MiB chunks held in memory. */
+function hold(file: string): Buffer[] {
+  const all = fs.readFileSync(file);
+  const chunks: Buffer[] = [];
+  for (let o = 0; o < all.length; o += CHUNK) chunks.push(Buffer.from(all.subarray(o, o + CHUNK)));
+  return chunks;
+}
+
+/**
+ * A byte stream over chunks held in memory that delivers them one at a time, asynchronously, as a
+ * socket does (Readable.from over an array would push synchronously and make every read concatenate).
+ */
+function memoryStream(chunks: Buffer[]): Readable {
+  async function* gen() { yield* chunks; }
+  return Readable.from(gen(), { objectMode: false });
+}
+
+/** S3 stand-in that serves objects from memory (read-only), to time decryption without any storage cost. */
+class MemS3 {
+  private readonly objects = new Map<string, { chunks: Buffer[]; metadata: Record<string, string> }>();
+  constructor(private readonly files: FileS3) {}
+  asClient(): S3Client { return this as unknown as S3Client; }
+  load(key: string): void { this.objects.set(key, { chunks: hold(this.files.file(key)), metadata: this.files.metadata(key) }); }
+  drop(key: string): void { this.objects.delete(key); }
+  async send(cmd: any): Promise<any> {
+    const o = this.objects.get(cmd.input.Key);
+    if (!(cmd instanceof GetObjectCommand) || !o) throw new Error(`MemS3: ${cmd.constructor.name} not implemented`);
+    return { Body: memoryStream(o.chunks), ContentLength: o.chunks.reduce((n, c) => n + c.length, 0), Metadata: { ...o.metadata } };
   }
 }
 
@@ -191,6 +223,33 @@ async function rawEncrypt(size: number, key: Buffer, file: string): Promise<void
   fs.writeFileSync(file + '.iv', iv);
 }
 
+/** Raw AES-256-GCM over the same kind of in-memory stream the client reads (tag last, as rawEncrypt wrote it). */
+async function rawDecryptChunks(key: Buffer, iv: Buffer, chunks: Buffer[]): Promise<number> {
+  const size = chunks.reduce((n, c) => n + c.length, 0);
+  const tag = lastBytes(chunks, 16);
+  const d = crypto.createDecipheriv('aes-256-gcm', key, iv);
+  d.setAuthTag(tag);
+  let n = 0;
+  let seen = 0;
+  for await (const c of memoryStream(chunks)) {
+    const body = (c as Buffer).subarray(0, Math.max(0, Math.min(c.length, size - 16 - seen)));
+    seen += c.length;
+    if (body.length) n += d.update(body).length;
+  }
+  return n + d.final().length;
+}
+
+function lastBytes(chunks: Buffer[], n: number): Buffer {
+  const out: Buffer[] = [];
+  let need = n;
+  for (let i = chunks.length - 1; i >= 0 && need > 0; i--) {
+    const c = chunks[i];
+    out.unshift(c.subarray(Math.max(0, c.length - need)));
+    need -= Math.min(need, c.length);
+  }
+  return Buffer.concat(out);
+}
+
 async function rawDecrypt(key: Buffer, file: string): Promise<number> {
   const size = fs.statSync(file).size;
   const fh = await fs.promises.open(file, 'r');
@@ -223,6 +282,8 @@ async function main(): Promise<void> {
   console.log('  verifying the tag with GHASH only and fingerprinting 4 MiB segments (AES-GMAC, random key), the second AES-CTR releasing');
   console.log('  each segment once it matches: "spool" (default) keeps the ciphertext in a temp file between the passes, "refetch" GETs');
   console.log('  the object twice. "unauth" = opt-in streaming that releases plaintext before the tag.');
+  console.log('"decrypt, in memory" serves both objects from memory (no storage cost: the crypto and client alone); "decrypt" reads');
+  console.log('  them from local files.');
   console.log('Every written file is flushed (fsync, untimed) after its run, so no run pays for the writeback of an earlier one.');
   console.log(`Load average at start: ${os.loadavg().map((x) => x.toFixed(2)).join(' ')} (the figures are only as steady as the machine).`);
   console.log('');
@@ -232,6 +293,8 @@ async function main(): Promise<void> {
   const client = new S3EncryptionClient({ s3: s3.asClient(), kms: kms.asClient(), kmsKeyId: 'bench-key', partSize: PART, uploadConcurrency: 4, tempDir: DIR });
   const discarding = new S3EncryptionClient({ s3: new NullS3().asClient(), kms: kms.asClient(), kmsKeyId: 'bench-key', partSize: PART, uploadConcurrency: 4 });
   const refetching = new S3EncryptionClient({ s3: s3.asClient(), kms: kms.asClient(), kmsKeyId: 'bench-key', largeObjects: 'refetch' });
+  const mem = new MemS3(s3);
+  const fromMemory = new S3EncryptionClient({ s3: mem.asClient(), kms: kms.asClient(), kmsKeyId: 'bench-key', largeObjects: 'refetch' });
   const BUFFER_LIMIT = 64 * MIB;
   const rawKey = crypto.randomBytes(32);
   const peer = buildClient(CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT);
@@ -295,6 +358,29 @@ async function main(): Promise<void> {
       });
     }
     report(encrypt, await rounds(encrypt, reps));
+
+    // Decryption with no storage cost: both objects held in memory, the limit being raw AES-GCM over them.
+    mem.load(key);
+    const rawChunks = hold(rawFile);
+    const rawIv = fs.readFileSync(rawFile + '.iv');
+    const inMemory: Contender[] = [
+      { op: 'decrypt, in memory', who: 'raw', reps, run: async () => check('raw')(await rawDecryptChunks(rawKey, rawIv, rawChunks)) },
+      {
+        op: 'decrypt, in memory',
+        who: size > BUFFER_LIMIT ? 'ours auth 2 GETs' : 'ours auth',
+        reps,
+        run: async () => check('ours')(await drain((await fromMemory.getObject({ Bucket: 'b', Key: key })).Body)),
+      },
+      {
+        op: 'decrypt, in memory',
+        who: 'ours unauth',
+        reps,
+        run: async () => check('unauth')(await drain((await fromMemory.getObject({ Bucket: 'b', Key: key, allowUnauthenticatedStreaming: true })).Body)),
+      },
+    ];
+    report(inMemory, await rounds(inMemory, reps));
+    mem.drop(key);
+    rawChunks.length = 0;
 
     const decrypt: Contender[] = [
       { op: 'decrypt', who: 'raw', reps, run: async () => check('raw')(await rawDecrypt(rawKey, rawFile)) },

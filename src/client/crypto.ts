@@ -1,6 +1,7 @@
 /**
- * Content cryptography. Everything here is node:crypto (OpenSSL): AES-256-GCM, AES-256-CTR for the
- * second pass over already-verified GCM ciphertext, AES-256-CBC for legacy reads, and HKDF-SHA512.
+ * Content cryptography. Everything here is node:crypto (OpenSSL): AES-256-GCM (and GHASH through it,
+ * see GcmTagVerifier), AES-256-CTR for the second pass over already-verified GCM ciphertext,
+ * AES-256-CBC for legacy reads, and HKDF-SHA512.
  */
 import * as crypto from 'node:crypto';
 import { KeyCommitmentMismatchError, TamperedObjectError } from './errors';
