@@ -41,7 +41,9 @@ const BLOCK = crypto.randomBytes(CHUNK);
 
 /** Plaintext of `size` bytes as 1 MiB chunks of one random block, so the source costs no memory. */
 function source(size: number): Readable {
-  function* gen() { for (let done = 0; done < size; done += CHUNK) yield BLOCK.subarray(0, Math.min(CHUNK, size - done)); }
+  // Asynchronous, one chunk per read, as a file or socket delivers them (a synchronous generator would
+  // have Readable.from push two chunks per read and every read concatenate them, for every contender).
+  async function* gen() { for (let done = 0; done < size; done += CHUNK) yield BLOCK.subarray(0, Math.min(CHUNK, size - done)); }
   return Readable.from(gen(), { objectMode: false, highWaterMark: 2 * CHUNK });
 }
 

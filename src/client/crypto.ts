@@ -5,7 +5,7 @@
  */
 import * as crypto from 'node:crypto';
 import { KeyCommitmentMismatchError, TamperedObjectError } from './errors';
-import { COMMITMENT_LENGTH, DATA_KEY_LENGTH, GCM_IV_LENGTH, MESSAGE_ID_LENGTH, SUITE_V3_ID } from './format';
+import { COMMITMENT_LENGTH, DATA_KEY_LENGTH, GCM_IV_LENGTH, GCM_MAX_CONTENT_LENGTH, MESSAGE_ID_LENGTH, SUITE_V3_ID } from './format';
 
 /** The committing suite's ID as two big-endian bytes: the AAD of every V3 object and the HKDF info prefix. */
 export const SUITE_V3_ID_BYTES = (() => { const b = Buffer.alloc(2); b.writeUInt16BE(SUITE_V3_ID); return b; })();
@@ -138,11 +138,17 @@ export class GcmTagVerifier {
     }
   }
 
-  /** Feeds ciphertext (tag excluded), in any chunking. */
+  /**
+   * Feeds ciphertext (tag excluded), in any chunking. Beyond AES-GCM's limit no writer can have
+   * produced the object, and AES-CTR would no longer match GCM's 32-bit counter, so it is refused.
+   */
   update(ciphertext: Buffer): void {
     if (ciphertext.length === 0) return;
-    this.gmac.setAAD(ciphertext);
     this.ciphertextBytes += ciphertext.length;
+    if (this.ciphertextBytes > GCM_MAX_CONTENT_LENGTH) {
+      throw new TamperedObjectError(`The object's ciphertext exceeds the AES-GCM limit of ${GCM_MAX_CONTENT_LENGTH} bytes: no S3 Encryption Client wrote it. Do not trust it.`);
+    }
+    this.gmac.setAAD(ciphertext);
   }
 
   /** True when `tag` is the GCM tag of the AAD and all ciphertext fed. Constant-time comparison. */

@@ -4,7 +4,9 @@
  * independent BigInt reference of the field multiplication, and on random lengths and chunkings.
  */
 import * as crypto from 'node:crypto';
+import { TamperedObjectError } from '../../src/client';
 import { GcmTagVerifier, gf128Multiply } from '../../src/client/crypto';
+import { GCM_MAX_CONTENT_LENGTH } from '../../src/client/format';
 
 const hex = (s: string) => Buffer.from(s, 'hex');
 
@@ -97,6 +99,15 @@ describe('GcmTagVerifier', () => {
       }
       expect(verify(crypto.randomBytes(32), iv, aad, c, t)).toBe(false);
     }
+  });
+
+  test('ciphertext beyond the AES-GCM limit is refused before it is hashed', () => {
+    const { key, iv } = VECTORS[2];
+    const v = new GcmTagVerifier({ key, iv });
+    // White-box: 64 GiB cannot be fed in a unit test, so start just below the limit.
+    (v as unknown as { ciphertextBytes: number }).ciphertextBytes = GCM_MAX_CONTENT_LENGTH - 16;
+    expect(() => v.update(Buffer.alloc(16))).not.toThrow();
+    expect(() => v.update(Buffer.alloc(1))).toThrow(TamperedObjectError);
   });
 
   test('a tag of the wrong length is refused', () => {
