@@ -78,12 +78,18 @@ export interface S3EncryptionClientProps {
   readonly tempDir?: string;
   /** Release plaintext before the tag verifies, for every read. Dangerous; default false. Prefer the per-call option. */
   readonly allowUnauthenticatedStreaming?: boolean;
-  /** Multipart part size in bytes (at least 5 MiB). Default 8 MiB. */
+  /**
+   * Multipart part size in bytes (at least 5 MiB), fixed for the whole upload. Default: 5 MiB parts,
+   * growing to 12 MiB from part 5,001, so that memory stays small and a stream can still reach the
+   * 64 GiB AES-GCM limit within S3's 10,000 parts.
+   */
   readonly partSize?: number;
   /** Parts uploaded in parallel. Default 4. */
   readonly uploadConcurrency?: number;
   /** @internal Deterministic randomness for known-answer tests only. */
   readonly randomSource?: RandomSource;
+  /** @internal Smaller multipart limits, for tests of the part schedule only. */
+  readonly multipartLimits?: MultipartLimits;
 }
 
 export type EncryptionContext = Record<string, string>;
@@ -141,6 +147,20 @@ interface PreparedEncryption {
 
 const MIB = 1024 * 1024;
 const MIN_PART = 5 * MIB;
+/** S3's part count limit, and the default part-size schedule: small parts keep memory low, larger ones from part 5,001 reach the 64 GiB limit. */
+export interface MultipartLimits {
+  readonly maxParts: number;
+  readonly smallPart: number;
+  readonly smallParts: number;
+  readonly largePart: number;
+}
+const MULTIPART_LIMITS: MultipartLimits = { maxParts: 10_000, smallPart: 5 * MIB, smallParts: 5_000, largePart: 12 * MIB };
+
+/** Size of part `n` (1-based): the caller's fixed size, or the default schedule. */
+export function partSizeFor(n: number, fixed: number | undefined, limits: MultipartLimits = MULTIPART_LIMITS): number {
+  if (fixed !== undefined) return fixed;
+  return n <= limits.smallParts ? limits.smallPart : limits.largePart;
+}
 const RESERVED_CONTEXT_KEYS = [EC_CEK_ALG_KEY, EC_KMS_CMK_ID];
 const WRONG_KEY_ERRORS = ['IncorrectKeyException', 'AccessDeniedException', 'NotFoundException', 'DisabledException', 'KMSInvalidStateException', 'InvalidKeyUsageException'];
 
@@ -161,7 +181,8 @@ export class S3EncryptionClient {
   private readonly largeObjects: LargeObjectMode;
   private readonly tempDir?: string;
   private readonly unauthenticated: boolean;
-  private readonly partSize: number;
+  private readonly partSize?: number;
+  private readonly limits: MultipartLimits;
   private readonly concurrency: number;
   private readonly random: RandomSource;
 
@@ -184,9 +205,10 @@ export class S3EncryptionClient {
     this.largeObjects = props.largeObjects ?? 'spool';
     this.tempDir = props.tempDir;
     this.unauthenticated = props.allowUnauthenticatedStreaming ?? false;
-    this.partSize = props.partSize ?? 8 * MIB;
+    this.partSize = props.partSize;
+    this.limits = props.multipartLimits ?? MULTIPART_LIMITS;
     this.concurrency = Math.max(1, props.uploadConcurrency ?? 4);
-    if (this.partSize < MIN_PART) throw new InvalidRequestError(`partSize must be at least 5 MiB (S3's minimum part size), got ${this.partSize}.`);
+    if (this.partSize !== undefined && !(this.partSize >= MIN_PART)) throw new InvalidRequestError(`partSize must be at least 5 MiB (S3's minimum part size), got ${this.partSize}.`);
     this.random = props.randomSource ?? defaultRandom;
     if (props.cache instanceof DataKeyCache) this.cache = props.cache;
     else if (props.cache === true) this.cache = new DataKeyCache();
@@ -215,16 +237,16 @@ export class S3EncryptionClient {
    */
   async putObjectStream(input: PutObjectStreamInput): Promise<PutObjectStreamOutput> {
     const { Body, encryptionContext, partSize: ps, concurrency: cc, ...rest } = input;
-    const partSize = ps ?? this.partSize;
+    const fixedSize = ps ?? this.partSize;
     const concurrency = Math.max(1, cc ?? this.concurrency);
-    if (partSize < MIN_PART) throw new InvalidRequestError(`partSize must be at least 5 MiB, got ${partSize}.`);
+    if (fixedSize !== undefined && !(fixedSize >= MIN_PART)) throw new InvalidRequestError(`partSize must be at least 5 MiB, got ${fixedSize}.`);
     const source = iterate(isBytes(Body) ? Readable.from([toBuffer(Body)]) : Body as AsyncIterable<Uint8Array>);
     const enc = await this.prepareEncryption(encryptionContext, undefined, rest.Metadata);
     const request = stripChecksums(rest);
 
     // Parts are filled in place from a small pool of reused buffers: constant memory, no per-part allocation.
     const pool: Buffer[] = [];
-    let current: Buffer = Buffer.allocUnsafe(partSize);
+    let current: Buffer = Buffer.allocUnsafe(partSizeFor(1, fixedSize, this.limits));
     let fill = 0;
     let total = 0;
     let uploadId: string | undefined;
@@ -241,6 +263,10 @@ export class S3EncryptionClient {
         if (!uploadId) throw new S3EncryptionClientError('S3 did not return an UploadId for CreateMultipartUpload.');
       }
       const number = ++partNumber;
+      if (number > this.limits.maxParts) {
+        throw new InvalidRequestError(`The stream needs more than S3's ${this.limits.maxParts} parts at partSize ${partSizeFor(number, fixedSize, this.limits)} bytes; ` +
+          'raise partSize (or leave it unset: the default schedule reaches the 64 GiB AES-GCM limit).');
+      }
       const p = (async () => {
         const r = await this.s3.send(new UploadPartCommand({
           Bucket: request.Bucket,
@@ -268,13 +294,17 @@ export class S3EncryptionClient {
     const append = async (out: Buffer) => {
       let offset = 0;
       while (offset < out.length) {
-        const n = Math.min(out.length - offset, partSize - fill);
+        const n = Math.min(out.length - offset, current.length - fill);
         out.copy(current, fill, offset, offset + n);
         fill += n;
         offset += n;
-        if (fill === partSize) {
+        if (fill === current.length) {
           const full = current;
-          current = pool.pop() ?? Buffer.allocUnsafe(partSize);
+          // The next part's size (the default schedule grows once); pooled buffers of another size are dropped.
+          const nextSize = partSizeFor(partNumber + 2, fixedSize, this.limits);
+          let reuse = pool.pop();
+          while (reuse && reuse.length !== nextSize) reuse = pool.pop();
+          current = reuse ?? Buffer.allocUnsafe(nextSize);
           fill = 0;
           await upload(full, true);
         }

@@ -11,6 +11,8 @@ import { FakeKms, FakeS3, readAll } from './fakes';
 import {
   CommitmentPolicyError, DataKeyCache, InvalidRequestError, S3EncryptionClient, TamperedObjectError, WrongKeyError,
 } from '../../src/client';
+import { partSizeFor } from '../../src/client/client';
+import { GCM_MAX_CONTENT_LENGTH } from '../../src/client/format';
 
 const MIB = 1024 * 1024;
 const B = 'bucket';
@@ -45,6 +47,39 @@ describe('streaming writes', () => {
     const got = await client.getObject({ Bucket: B, Key: 'm' });
     expect(got.ContentLength).toBe(data.length);
     expect((await readAll(got.Body)).equals(data)).toBe(true);
+  });
+
+  test('default parts are 5 MiB, growing once so 10,000 parts reach the 64 GiB AES-GCM limit', async () => {
+    expect(partSizeFor(1, undefined)).toBe(5 * MIB);
+    expect(partSizeFor(5000, undefined)).toBe(5 * MIB);
+    expect(partSizeFor(5001, undefined)).toBe(12 * MIB);
+    expect(partSizeFor(7, 16 * MIB)).toBe(16 * MIB);
+    let reach = 0;
+    for (let n = 1; n <= 10_000; n++) reach += partSizeFor(n, undefined);
+    expect(reach).toBeGreaterThanOrEqual(GCM_MAX_CONTENT_LENGTH + 16);
+
+    // The schedule at work, shrunk: two small parts, then larger ones; pooled buffers switch size.
+    const { s3, client } = make({ multipartLimits: { maxParts: 10_000, smallPart: 5 * MIB, smallParts: 2, largePart: 6 * MIB } });
+    const sizes: number[] = [];
+    const send = s3.send.bind(s3);
+    (s3 as any).send = (cmd: any) => {
+      if (cmd.constructor.name === 'UploadPartCommand') sizes.push(cmd.input.Body.length);
+      return send(cmd);
+    };
+    const data = crypto.randomBytes(29 * MIB + 7);
+    const out = await client.putObjectStream({ Bucket: B, Key: 'sched', Body: chunked(data, 300_007), concurrency: 3 });
+    expect(sizes).toEqual([5 * MIB, 5 * MIB, 6 * MIB, 6 * MIB, 6 * MIB, MIB + 7 + 16]);
+    expect(out.parts).toBe(6);
+    expect((await readAll((await client.getObject({ Bucket: B, Key: 'sched' })).Body)).equals(data)).toBe(true);
+  });
+
+  test('a stream that needs more parts than S3 allows fails with the fix and aborts the upload', async () => {
+    const { s3, client } = make({ multipartLimits: { maxParts: 3, smallPart: 5 * MIB, smallParts: 5000, largePart: 12 * MIB } });
+    const data = crypto.randomBytes(16 * MIB);
+    await expect(client.putObjectStream({ Bucket: B, Key: 'toomany', Body: chunked(data, MIB), partSize: 5 * MIB }))
+      .rejects.toThrow(/more than S3's 3 parts at partSize 5242880 bytes; raise partSize/);
+    expect(s3.calls).toContain('AbortMultipartUploadCommand');
+    expect(s3.openUploads).toBe(0);
   });
 
   test('putObject with a Readable uses the streaming path; uploadLarge is the same', async () => {
