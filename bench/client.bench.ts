@@ -40,10 +40,11 @@ const BLOCK = crypto.randomBytes(CHUNK);
 
 /** Plaintext of `size` bytes as 1 MiB chunks of one random block, so the source costs no memory. */
 function source(size: number): Readable {
-  // Asynchronous, one chunk per read, as a file or socket delivers them (a synchronous generator would
-  // have Readable.from push two chunks per read and every read concatenate them, for every contender).
+  // Asynchronous, one chunk per read, as a file stream delivers them: a synchronous generator, or a
+  // high-water mark above one chunk, has Readable.from buffer two chunks and every read concatenate
+  // them, which times the harness for every contender.
   async function* gen() { for (let done = 0; done < size; done += CHUNK) yield BLOCK.subarray(0, Math.min(CHUNK, size - done)); }
-  return Readable.from(gen(), { objectMode: false, highWaterMark: 2 * CHUNK });
+  return Readable.from(gen(), { objectMode: false, highWaterMark: CHUNK });
 }
 
 /** S3 stand-in whose objects are local files; parts are written at their offsets. */
@@ -103,7 +104,7 @@ function hold(file: string): Buffer[] {
  */
 function memoryStream(chunks: Buffer[]): Readable {
   async function* gen() { yield* chunks; }
-  return Readable.from(gen(), { objectMode: false });
+  return Readable.from(gen(), { objectMode: false, highWaterMark: CHUNK });
 }
 
 /** S3 stand-in that serves objects from memory (read-only), to time decryption without any storage cost. */
