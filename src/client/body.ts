@@ -2,10 +2,11 @@
  * Decryption pipelines for object bodies. The authenticated ones release no plaintext before the
  * GCM tag has verified:
  *  - buffered: small objects are decrypted in memory, released after final() succeeds;
- *  - spooled: large objects are verified in a first pass (GHASH only, see GcmTagVerifier) while the
- *    ciphertext is written to a private temporary file, then decrypted from that file with AES-CTR
- *    in a second pass, each segment released only after it matches the keyed fingerprint taken in
- *    the first pass. Plaintext never touches the disk and memory stays constant.
+ *  - spooled: large objects are verified in a first pass (GHASH only, see GcmSegments) while the
+ *    ciphertext is written to a private temporary file, then decrypted from that file in a second
+ *    pass, segment by segment with AES-GCM on the object's keystream, each segment's plaintext
+ *    released only after its own tag, derived in the first pass, verifies. Plaintext never touches
+ *    the disk and memory stays constant.
  *  - refetched: the same two passes, the second over a second download instead of a file.
  * The unauthenticated pipeline streams plaintext directly and fails at the end; callers must opt in.
  */
@@ -14,7 +15,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
-import { GcmParams, GcmTagVerifier, cbcDecryptor, gcmAsCtrDecryptor, gcmDecryptor } from './crypto';
+import { GcmParams, GcmSegments, SegmentTags, cbcDecryptor, gcmDecryptor } from './crypto';
 import { S3EncryptionClientError, TamperedObjectError } from './errors';
 import { TAG_LENGTH } from './format';
 
@@ -122,13 +123,13 @@ function track(dir: string): void {
 
 const SPOOL_WRITE_BATCH = 4 * 1024 * 1024;
 const SPOOL_READ_CHUNK = 2 * 1024 * 1024;
-/** Segment of the ciphertext covered by one fingerprint in the two-pass reads. */
+/** Segment of the ciphertext checked as one unit by the decrypting pass of the two-pass reads. */
 export const VERIFY_SEGMENT = 4 * 1024 * 1024;
 
 /**
  * Spooled read. First pass: write the ciphertext to a private temporary file while verifying the
- * GCM tag and fingerprinting each segment. Second pass (the returned stream): decrypt the file,
- * releasing a segment only when it still matches its fingerprint.
+ * GCM tag and deriving each segment's tag. Second pass (the returned stream): decrypt the file,
+ * releasing a segment only when its tag still verifies.
  */
 export async function decryptGcmSpooled(source: CiphertextSource | undefined, p: GcmParams, tempDir?: string): Promise<DecryptedBody> {
   const dir = await fs.promises.mkdtemp(path.join(tempDir ?? os.tmpdir(), 's3ec-'));
@@ -144,7 +145,8 @@ export async function decryptGcmSpooled(source: CiphertextSource | undefined, p:
     // One write in flight while the next batch is read and verified: disk and CPU overlap.
     let writing: Promise<void> | undefined;
     let writeError: unknown;
-    const fp = await verifyAndFingerprint(source, p, VERIFY_SEGMENT, async (part, last) => {
+    const gcm = new GcmSegments(p, VERIFY_SEGMENT);
+    const st = await verifySegments(source, gcm, async (part, last) => {
       if (part.length) { batch.push(part); batchLen += part.length; }
       if (batchLen >= SPOOL_WRITE_BATCH || last) {
         if (writing) await writing;
@@ -164,14 +166,14 @@ export async function decryptGcmSpooled(source: CiphertextSource | undefined, p:
     const handle = fh;
     fh = undefined;
     let input: Readable | undefined;
-    if (fp.length === 0) {
+    if (st.length === 0) {
       await handle.close();
     } else {
-      input = handle.createReadStream({ start: 0, end: fp.length - 1, highWaterMark: SPOOL_READ_CHUNK, autoClose: true });
+      input = handle.createReadStream({ start: 0, end: st.length - 1, highWaterMark: SPOOL_READ_CHUNK, autoClose: true });
     }
     await cleanupDir();
-    return decryptVerified(input, p, fp, false, () => new TamperedObjectError(
-      'The spooled ciphertext changed on disk between the verifying pass and the decrypting pass (a segment no longer matches its fingerprint). ' +
+    return decryptVerified(input, gcm, st, false, () => new TamperedObjectError(
+      'The spooled ciphertext changed on disk between the verifying pass and the decrypting pass (a segment no longer matches its verified tag). ' +
       'No unverified plaintext was released. Check the temporary directory (tempDir) for other writers or disk errors, then retry.'));
   } catch (e) {
     destroySource(source);
@@ -192,82 +194,32 @@ async function writeAll(fh: fs.promises.FileHandle, bufs: Buffer[]): Promise<voi
 }
 
 /**
- * Keyed fingerprints of each fixed-size segment of a verified ciphertext (tag excluded): AES-GMAC
- * under a random key that never leaves this process, with the segment index as nonce, so whoever
- * serves the bytes again cannot produce different bytes with the same fingerprint.
+ * First pass of a two-pass read: verifies the GCM tag over the whole object with GHASH only (no
+ * decryption) and returns, for each segment, the tag its decryption on its own must produce (see
+ * GcmSegments). `sink` sees every ciphertext byte (spooling), and is called once more with `last` set
+ * before the tag is checked. Throws TamperedObjectError on a bad tag.
  */
-export interface Fingerprints {
-  readonly segment: number;
-  readonly length: number;
-  readonly macs: Buffer[];
-  readonly macKey: Buffer;
-}
-
-function segmentMac(key: Buffer, index: number): crypto.CipherGCM {
-  const nonce = Buffer.alloc(12);
-  nonce.writeUIntBE(index, 6, 6);
-  return crypto.createCipheriv('aes-256-gcm', key, nonce, { authTagLength: 16 });
-}
-
-function macDigest(mac: crypto.CipherGCM): Buffer {
-  mac.final();
-  return mac.getAuthTag();
-}
-
-/** Feeds bytes and records a MAC per fixed-size segment, whatever the chunking. */
-class SegmentFingerprinter {
-  readonly macs: Buffer[] = [];
-  readonly key = crypto.randomBytes(32);
-  private mac = segmentMac(this.key, 0);
-  private filled = 0;
-  length = 0;
-  constructor(private readonly segment: number) {}
-  update(b: Buffer): void {
-    let off = 0;
-    while (off < b.length) {
-      const n = Math.min(b.length - off, this.segment - this.filled);
-      this.mac.setAAD(b.subarray(off, off + n));
-      this.filled += n; off += n; this.length += n;
-      if (this.filled === this.segment) {
-        this.macs.push(macDigest(this.mac));
-        this.mac = segmentMac(this.key, this.macs.length);
-        this.filled = 0;
-      }
-    }
-  }
-  finish(): Fingerprints {
-    if (this.filled > 0) this.macs.push(macDigest(this.mac));
-    return { segment: this.segment, length: this.length, macs: this.macs, macKey: this.key };
-  }
-}
-
-/**
- * First pass of a two-pass read: verifies the GCM tag over the whole object (GHASH only, no
- * decryption) and fingerprints each segment; `sink` sees every ciphertext byte (spooling), and is
- * called once more with `last` set before the tag is checked. Throws TamperedObjectError on a bad tag.
- */
-export async function verifyAndFingerprint(
-  source: CiphertextSource | undefined, p: GcmParams, segment: number,
+export async function verifySegments(
+  source: CiphertextSource | undefined, gcm: GcmSegments,
   sink?: (ciphertext: Buffer, last: boolean) => Promise<void>,
-): Promise<Fingerprints> {
-  const verifier = new GcmTagVerifier(p);
+): Promise<SegmentTags> {
   const split = new TagSplitter();
-  const fingerprints = new SegmentFingerprinter(segment);
   try {
     for await (const chunk of iterate(source)) {
       for (const part of split.push(chunk)) {
-        verifier.update(part);
-        fingerprints.update(part);
+        gcm.update(part);
         if (sink) await sink(part, false);
       }
     }
     if (sink) await sink(Buffer.alloc(0), true);
-    if (!verifier.verify(split.tag())) throw tamperedTag();
+    const tags = gcm.verify(split.tag());
+    if (!tags) throw tamperedTag();
+    return tags;
   } catch (e) {
+    gcm.dispose();
     destroySource(source);
     throw e;
   }
-  return fingerprints.finish();
 }
 
 function changedBetweenReads(): TamperedObjectError {
@@ -278,54 +230,59 @@ function changedBetweenReads(): TamperedObjectError {
 
 /**
  * Refetch mode, second pass: decrypts a second download of the same object, releasing each segment's
- * plaintext only after that segment's ciphertext matches its fingerprint from the first pass.
+ * plaintext only after that segment is proven to be the ciphertext that verified in the first pass.
  */
-export function decryptRefetched(source: CiphertextSource | undefined, p: GcmParams, fp: Fingerprints): DecryptedBody {
-  return decryptVerified(source, p, fp, true, changedBetweenReads);
+export function decryptRefetched(source: CiphertextSource | undefined, gcm: GcmSegments, tags: SegmentTags): DecryptedBody {
+  return decryptVerified(source, gcm, tags, true, changedBetweenReads);
 }
 
 /**
- * Second pass over ciphertext whose GCM tag verified in the first: AES-CTR (the GCM keystream),
- * a segment's plaintext released only once that segment's bytes match their fingerprint.
+ * Second pass over ciphertext whose GCM tag verified in the first: each segment is decrypted by its
+ * own AES-GCM decipher on the object's keystream, and its plaintext is released only after final()
+ * accepts the segment tag computed in the first pass.
  */
 function decryptVerified(
-  source: CiphertextSource | undefined, p: GcmParams, fp: Fingerprints, withTag: boolean, mismatch: () => TamperedObjectError,
+  source: CiphertextSource | undefined, gcm: GcmSegments, st: SegmentTags, withTag: boolean, mismatch: () => TamperedObjectError,
 ): DecryptedBody {
-  const ctr = gcmAsCtrDecryptor(p);
   async function* run(): AsyncGenerator<Buffer> {
     let held: Buffer[] = [];
     let index = 0;
-    let mac = segmentMac(fp.macKey, 0);
     let offset = 0;
     let trailing = 0;
-    const segmentEnd = () => Math.min((index + 1) * fp.segment, fp.length);
+    let decipher = st.length > 0 ? gcm.decipher(0, st.tags[0]) : undefined;
+    const segmentEnd = () => Math.min((index + 1) * st.segment, st.length);
     for await (const chunk of iterate(source)) {
       let c = chunk;
       while (c.length > 0) {
-        if (offset >= fp.length) { trailing += c.length; break; }
+        if (offset >= st.length) { trailing += c.length; break; }
         const n = Math.min(c.length, segmentEnd() - offset);
-        const piece = c.subarray(0, n);
-        mac.setAAD(piece);
-        held.push(piece);
+        const out = decipher!.update(n === c.length ? c : c.subarray(0, n));
+        if (out.length) held.push(out);
         offset += n;
         c = c.subarray(n);
         if (offset === segmentEnd()) {
-          const expected = fp.macs[index];
-          const actual = macDigest(mac);
-          if (!expected || !crypto.timingSafeEqual(expected, actual)) throw mismatch();
-          for (const h of held) { const o = ctr.update(h); if (o.length) yield o; }
+          try {
+            const last = decipher!.final();
+            if (last.length) held.push(last);
+          } catch {
+            for (const h of held) h.fill(0);
+            throw mismatch();
+          }
+          const release = held;
           held = [];
           index++;
-          mac = segmentMac(fp.macKey, index);
+          decipher = offset < st.length ? gcm.decipher(index, st.tags[index]) : undefined;
+          yield* release;
         }
       }
     }
-    if (offset !== fp.length || trailing !== (withTag ? TAG_LENGTH : 0)) throw mismatch();
-    const last = ctr.final();
-    if (last.length) yield last;
+    if (offset !== st.length || trailing !== (withTag ? TAG_LENGTH : 0)) {
+      for (const h of held) h.fill(0);
+      throw mismatch();
+    }
   }
   const out = Readable.from(run(), { objectMode: false });
-  out.on('close', () => { fp.macKey.fill(0); destroySource(source); });
+  out.on('close', () => { gcm.dispose(); for (const t of st.tags) t.fill(0); destroySource(source); });
   return withReaders(out);
 }
 

@@ -26,10 +26,10 @@ import {
 } from '@aws-sdk/client-s3';
 import {
   DecryptedBody, RandomSource, decryptCbc, decryptGcmBuffered, decryptGcmSpooled, decryptGcmUnauthenticated,
-  decryptRefetched, defaultRandom, verifyAndFingerprint, VERIFY_SEGMENT, destroySource, iterate, withReaders,
+  decryptRefetched, defaultRandom, verifySegments, VERIFY_SEGMENT, destroySource, iterate, withReaders,
 } from './body';
 import { CachedDataKey, DataKeyCache, DataKeyCacheOptions } from './cache';
-import { gcmEncryptor, V3_FIXED_IV, SUITE_V3_ID_BYTES, verifyCommitmentAndDerive, v3Commitment, v3DerivedKey } from './crypto';
+import { gcmEncryptor, GcmSegments, V3_FIXED_IV, SUITE_V3_ID_BYTES, verifyCommitmentAndDerive, v3Commitment, v3DerivedKey } from './crypto';
 import {
   CommitmentPolicyError, EncryptionContextMismatchError, InvalidRequestError, LegacyFormatRefusedError,
   S3EncryptionClientError, TamperedObjectError, UnknownFormatError, WrongKeyError,
@@ -488,15 +488,17 @@ export class S3EncryptionClient {
       } else if (this.largeObjects === 'spool') {
         body = await decryptGcmSpooled(source as any, params, this.tempDir);
       } else if (this.largeObjects === 'refetch') {
-        const fingerprints = await verifyAndFingerprint(source as any, params, VERIFY_SEGMENT);
-        // Pin the exact object that was verified; the fingerprints catch anything else.
+        const gcm = new GcmSegments(params, VERIFY_SEGMENT);
+        const segmentTags = await verifySegments(source as any, gcm);
+        // Pin the exact object that was verified; the segment tags catch anything else.
         const pinned = { ...request, IfMatch: res.ETag ?? request.IfMatch, VersionId: res.VersionId ?? request.VersionId };
         const again = await this.s3.send(new GetObjectCommand(pinned));
         if (again.ContentLength !== undefined && again.ContentLength !== ctLength) {
           destroySource(again.Body);
+          gcm.dispose();
           throw new TamperedObjectError('The object changed between the verifying read and the decrypting read (different length). Retry.');
         }
-        body = decryptRefetched(again.Body as any, params, fingerprints);
+        body = decryptRefetched(again.Body as any, gcm, segmentTags);
       } else {
         throw new InvalidRequestError(`The object (${ctLength ?? 'unknown'} bytes) is larger than maxBufferBytes (${this.maxBufferBytes}) and largeObjects is 'refuse'. ` +
           'Set largeObjects: \'spool\' to verify through a temporary file, raise maxBufferBytes, or pass allowUnauthenticatedStreaming: true if you accept unverified plaintext.');

@@ -1,7 +1,6 @@
 /**
  * Content cryptography. Everything here is node:crypto (OpenSSL): AES-256-GCM (and GHASH through it,
- * see GcmTagVerifier), AES-256-CTR for the second pass over already-verified GCM ciphertext,
- * AES-256-CBC for legacy reads, and HKDF-SHA512.
+ * see GcmSegments), AES-256-CBC for legacy reads, and HKDF-SHA512.
  */
 import * as crypto from 'node:crypto';
 import { KeyCommitmentMismatchError, TamperedObjectError } from './errors';
@@ -66,40 +65,60 @@ export function gcmDecryptor(p: GcmParams): crypto.DecipherGCM {
   return d;
 }
 
-/**
- * AES-CTR decryptor that yields exactly the GCM plaintext for a 12-byte IV: GCM's first content
- * counter block is IV || 0x00000002. Only used on ciphertext whose GCM tag has already verified.
- */
-export function gcmAsCtrDecryptor(p: GcmParams): crypto.Decipheriv {
-  if (p.iv.length !== GCM_IV_LENGTH) throw new Error('GCM IV must be 12 bytes');
-  const counter = Buffer.concat([p.iv, Buffer.from([0, 0, 0, 2])]);
-  return crypto.createDecipheriv('aes-256-ctr', p.key, counter);
-}
-
 export function cbcDecryptor(key: Buffer, iv: Buffer): crypto.Decipheriv {
   return crypto.createDecipheriv('aes-256-cbc', key, iv);
 }
 
 /**
- * Multiplies two blocks in GF(2^128) with GCM's bit order (NIST SP 800-38D, algorithm 1).
- * `publicX` must be public (its bits choose the branches); `secretY` may be secret: it is only
- * shifted and masked, with no branch or table lookup that depends on its value.
+ * Multiplies two blocks in GF(2^128) with GCM's bit order (NIST SP 800-38D, algorithm 1). Both
+ * operands may be secret (powers of the hash key H): every step shifts and masks, with no branch or
+ * table lookup that depends on either value.
  */
-export function gf128Multiply(publicX: Buffer, secretY: Buffer): Buffer {
+export function gf128Multiply(x: Buffer, y: Buffer): Buffer {
   let z0 = 0, z1 = 0, z2 = 0, z3 = 0;
-  let v0 = secretY.readUInt32BE(0), v1 = secretY.readUInt32BE(4), v2 = secretY.readUInt32BE(8), v3 = secretY.readUInt32BE(12);
+  let v0 = y.readUInt32BE(0), v1 = y.readUInt32BE(4), v2 = y.readUInt32BE(8), v3 = y.readUInt32BE(12);
   for (let i = 0; i < 128; i++) {
-    if ((publicX[i >> 3] >> (7 - (i & 7))) & 1) { z0 ^= v0; z1 ^= v1; z2 ^= v2; z3 ^= v3; }
-    // V = V >> 1, reduced by R = 0xe1 || 0^120 when the bit shifted out was set (mask, not branch).
-    const mask = -(v3 & 1);
+    const take = -((x[i >> 3] >> (7 - (i & 7))) & 1);
+    z0 ^= v0 & take; z1 ^= v1 & take; z2 ^= v2 & take; z3 ^= v3 & take;
+    // V = V >> 1, reduced by R = 0xe1 || 0^120 when the bit shifted out was set.
+    const reduce = -(v3 & 1);
     v3 = (v3 >>> 1) | (v2 << 31);
     v2 = (v2 >>> 1) | (v1 << 31);
     v1 = (v1 >>> 1) | (v0 << 31);
-    v0 = (v0 >>> 1) ^ (0xe1000000 & mask);
+    v0 = (v0 >>> 1) ^ (0xe1000000 & reduce);
   }
   const out = Buffer.alloc(16);
   out.writeUInt32BE(z0 >>> 0, 0); out.writeUInt32BE(z1 >>> 0, 4); out.writeUInt32BE(z2 >>> 0, 8); out.writeUInt32BE(z3 >>> 0, 12);
   return out;
+}
+
+/** The multiplicative identity of GCM's field (the bit string 1 0^127). */
+function gfOne(): Buffer {
+  const one = Buffer.alloc(16);
+  one[0] = 0x80;
+  return one;
+}
+
+/** x^e for a public exponent e (0 <= e < 2^53), by square and multiply; x may be secret. */
+export function gf128Power(x: Buffer, e: number): Buffer {
+  let r = gfOne();
+  for (let bit = Math.floor(Math.log2(Math.max(e, 1))); bit >= 0; bit--) {
+    r = gf128Multiply(r, r);
+    if (Math.floor(e / 2 ** bit) % 2 === 1) r = gf128Multiply(r, x);
+  }
+  return r;
+}
+
+/** x^-1 = x^(2^128 - 2): 127 one bits then a zero, so a fixed sequence of operations whatever x is. */
+export function gf128Inverse(x: Buffer): Buffer {
+  let r = gfOne();
+  for (let i = 0; i < 127; i++) r = gf128Multiply(gf128Multiply(r, r), x);
+  return gf128Multiply(r, r);
+}
+
+function xorInto(target: Buffer, ...others: Buffer[]): Buffer {
+  for (const o of others) for (let i = 0; i < 16; i++) target[i] ^= o[i];
+  return target;
 }
 
 /** The GCM length block: bit lengths of the AAD and of the ciphertext, 64 bits each, big-endian. */
@@ -110,58 +129,168 @@ function lengthBlock(aadBytes: number, ciphertextBytes: number): Buffer {
   return b;
 }
 
-/**
- * Verifies an AES-GCM tag over a ciphertext stream without decrypting it, so that the pass that
- * releases plaintext afterwards can be plain AES-CTR: verifying costs GHASH only, not a second
- * AES pass. OpenSSL computes everything over the bulk data: the ciphertext is fed to an AES-GCM
- * instance with the same key and IV as additional authenticated data (after the real AAD, padded
- * to a block), which yields E(K, J0) xor GHASH over exactly the blocks the real tag covers, except
- * that the final length block reads (|AAD| + |C|, 0) instead of (|AAD|, |C|). GHASH is linear and the
- * length block is the last term, multiplied by H once, so the real tag is that value xor
- * (L xor L') * H with H = E(K, 0^128): one field multiplication per object, whose only secret
- * operand is H. Tested against node:crypto's own GCM decryption for every length class.
- */
-export class GcmTagVerifier {
-  private readonly gmac: crypto.CipherGCM;
-  private readonly paddedAadBytes: number;
-  private readonly aadBytes: number;
-  private ciphertextBytes = 0;
+function aesBlock(key: Buffer, block: Buffer): Buffer {
+  return crypto.createCipheriv('aes-256-ecb', key, null).setAutoPadding(false).update(block);
+}
 
-  constructor(private readonly p: GcmParams) {
+/**
+ * What the verifying pass hands to the decrypting pass: for each segment of the ciphertext, the
+ * GCM tag that a decryption of that segment alone (see {@link GcmSegments.decipher}) must produce.
+ * Computed from the ciphertext whose whole-object tag verified, under the object's own key, and
+ * never leaves the process.
+ */
+export interface SegmentTags {
+  /** Segment size in bytes (a multiple of 16). */
+  readonly segment: number;
+  /** Ciphertext bytes, tag excluded. */
+  readonly length: number;
+  readonly tags: Buffer[];
+}
+
+/**
+ * Two-pass authenticated decryption of AES-GCM objects too large to hold, with one GHASH pass and
+ * one AES-GCM pass in total, all bulk work in OpenSSL.
+ *
+ * Verifying pass (`update`, `verify`): each fixed-size segment of ciphertext is fed as additional
+ * authenticated data to a fresh AES-GCM instance under the object's key and IV (segment 0 after the
+ * object's AAD, zero-padded to a block). Its tag is E(K, J0) xor (Y_s xor L_s)·H, where Y_s is the
+ * GHASH accumulator over the segment's blocks and H = E(K, 0^128); so G_s = Y_s·H is recovered with
+ * one field multiplication. GHASH is a polynomial in H, so the object's accumulator times H is
+ * G_0·H^(m_1 + ... ) xor ... xor G_last (Horner, with m_s the blocks of segment s), and the object's tag
+ * is E(K, J0) xor that xor L·H with L the real length block. One GHASH over the bytes checks the tag.
+ *
+ * Decrypting pass (`decipher`): segment s is decrypted by AES-GCM on its own, with a 16-byte IV
+ * chosen so that its pre-counter block J0' is the object's counter block just before the segment
+ * (for a 16-byte IV, J0' = IV·H^2 xor L_iv·H, solved for IV with H^-2). The keystream is exactly the
+ * object's, and the segment's own GCM tag E(K, J0') xor (Y_s xor L'_s)·H is known from G_s, so
+ * OpenSSL's tag check in final() proves that the segment read again is the segment that verified.
+ *
+ * Field arithmetic on H is constant-time (see gf128Multiply); a few hundred multiplications per
+ * object, nothing per byte.
+ */
+export class GcmSegments {
+  private readonly h: Buffer;
+  private readonly maskJ0: Buffer;
+  private readonly hSegment: Buffer;
+  private readonly paddedAad: Buffer | undefined;
+  private readonly aadBytes: number;
+  private hInverseSquared: Buffer | undefined;
+  private mac: crypto.CipherGCM;
+  private fedInSegment = 0;
+  private segments = 0;
+  private ciphertextBytes = 0;
+  private acc: Buffer = Buffer.alloc(16);
+  private readonly g: Buffer[] = [];
+  private done = false;
+
+  constructor(private readonly p: GcmParams, readonly segment: number) {
     if (p.iv.length !== GCM_IV_LENGTH) throw new Error('GCM IV must be 12 bytes');
-    this.gmac = crypto.createCipheriv('aes-256-gcm', p.key, p.iv, { authTagLength: 16 });
+    if (!Number.isInteger(segment) || segment <= 0 || segment % 16 !== 0) throw new Error(`segment must be a positive multiple of 16 bytes, got ${segment}`);
+    this.h = aesBlock(p.key, Buffer.alloc(16));
+    this.maskJ0 = aesBlock(p.key, this.counterBlock(1));
+    this.hSegment = gf128Power(this.h, segment / 16);
     this.aadBytes = p.aad?.length ?? 0;
-    this.paddedAadBytes = Math.ceil(this.aadBytes / 16) * 16;
-    if (p.aad && p.aad.length) {
-      this.gmac.setAAD(p.aad);
-      if (this.paddedAadBytes > this.aadBytes) this.gmac.setAAD(Buffer.alloc(this.paddedAadBytes - this.aadBytes));
-    }
+    this.paddedAad = this.aadBytes ? Buffer.concat([p.aad!, Buffer.alloc((16 - (this.aadBytes % 16)) % 16)]) : undefined;
+    this.mac = this.openSegment();
+  }
+
+  /** IV || counter, the object's counter block number `counter` (J0 is 1, the first content block 2). */
+  private counterBlock(counter: number): Buffer {
+    const b = Buffer.alloc(16);
+    this.p.iv.copy(b);
+    b.writeUInt32BE(counter >>> 0, 12);
+    return b;
+  }
+
+  private openSegment(): crypto.CipherGCM {
+    const mac = crypto.createCipheriv('aes-256-gcm', this.p.key, this.p.iv, { authTagLength: 16 });
+    if (this.segments === 0 && this.paddedAad) mac.setAAD(this.paddedAad);
+    return mac;
+  }
+
+  private closeSegment(): void {
+    this.mac.final();
+    const fed = this.fedInSegment + (this.segments === 0 ? this.paddedAad?.length ?? 0 : 0);
+    // G_s = Y_s·H = tag xor E(K, J0) xor (fed length block)·H
+    const gs = xorInto(this.mac.getAuthTag(), this.maskJ0, gf128Multiply(lengthBlock(fed, 0), this.h));
+    const power = this.fedInSegment === this.segment ? this.hSegment : gf128Power(this.h, Math.ceil(this.fedInSegment / 16));
+    this.acc = this.segments === 0 ? gs : xorInto(gf128Multiply(this.acc, power), gs);
+    this.g.push(gs);
+    this.segments++;
+    this.fedInSegment = 0;
   }
 
   /**
-   * Feeds ciphertext (tag excluded), in any chunking. Beyond AES-GCM's limit no writer can have
-   * produced the object, and AES-CTR would no longer match GCM's 32-bit counter, so it is refused.
+   * Verifying pass: feeds ciphertext (tag excluded), in any chunking. Beyond AES-GCM's limit no
+   * writer can have produced the object, and the counter would wrap, so it is refused.
    */
   update(ciphertext: Buffer): void {
+    if (this.done) throw new Error('update() after verify()');
     if (ciphertext.length === 0) return;
     this.ciphertextBytes += ciphertext.length;
     if (this.ciphertextBytes > GCM_MAX_CONTENT_LENGTH) {
       throw new TamperedObjectError(`The object's ciphertext exceeds the AES-GCM limit of ${GCM_MAX_CONTENT_LENGTH} bytes: no S3 Encryption Client wrote it. Do not trust it.`);
     }
-    this.gmac.setAAD(ciphertext);
+    let off = 0;
+    while (off < ciphertext.length) {
+      if (this.fedInSegment === this.segment) {
+        this.closeSegment();
+        this.mac = this.openSegment();
+      }
+      const n = Math.min(ciphertext.length - off, this.segment - this.fedInSegment);
+      this.mac.setAAD(off === 0 && n === ciphertext.length ? ciphertext : ciphertext.subarray(off, off + n));
+      this.fedInSegment += n;
+      off += n;
+    }
   }
 
-  /** True when `tag` is the GCM tag of the AAD and all ciphertext fed. Constant-time comparison. */
-  verify(tag: Buffer): boolean {
-    this.gmac.final();
-    const gmacTag = this.gmac.getAuthTag();
-    const h = crypto.createCipheriv('aes-256-ecb', this.p.key, null).update(Buffer.alloc(16));
-    const real = lengthBlock(this.aadBytes, this.ciphertextBytes);
-    const fed = lengthBlock(this.paddedAadBytes + this.ciphertextBytes, 0);
-    for (let i = 0; i < 16; i++) real[i] ^= fed[i];
-    const correction = gf128Multiply(real, h);
-    h.fill(0);
-    for (let i = 0; i < 16; i++) gmacTag[i] ^= correction[i];
-    return tag.length === 16 && crypto.timingSafeEqual(gmacTag, tag);
+  /**
+   * Ends the verifying pass. Returns the per-segment tags for the decrypting pass when `tag` is the
+   * object's GCM tag (constant-time comparison), undefined when it is not.
+   */
+  verify(tag: Buffer): SegmentTags | undefined {
+    if (this.done) throw new Error('verify() called twice');
+    this.done = true;
+    this.closeSegment();
+    const expected = xorInto(gf128Multiply(lengthBlock(this.aadBytes, this.ciphertextBytes), this.h), this.acc, this.maskJ0);
+    if (tag.length !== 16 || !crypto.timingSafeEqual(expected, tag)) {
+      this.dispose();
+      return undefined;
+    }
+    const tags: Buffer[] = [];
+    const count = Math.ceil(this.ciphertextBytes / this.segment);
+    for (let s = 0; s < count; s++) {
+      const bytes = Math.min(this.segment, this.ciphertextBytes - s * this.segment);
+      const length = gf128Multiply(lengthBlock(s === 0 ? this.aadBytes : 0, bytes), this.h);
+      const mask = s === 0 ? this.maskJ0 : aesBlock(this.p.key, this.counterBlock(1 + s * (this.segment / 16)));
+      tags.push(xorInto(Buffer.from(this.g[s]), length, mask));
+    }
+    for (const gs of this.g) gs.fill(0);
+    this.acc.fill(0);
+    return { segment: this.segment, length: this.ciphertextBytes, tags };
+  }
+
+  /**
+   * Decrypting pass: an AES-GCM decipher for segment `index` alone, whose keystream is the object's
+   * from that segment on and whose final() succeeds only if exactly that segment's verified
+   * ciphertext went through update().
+   */
+  decipher(index: number, expectedTag: Buffer): crypto.DecipherGCM {
+    if (index === 0) {
+      const d = gcmDecryptor(this.p);
+      d.setAuthTag(expectedTag);
+      return d;
+    }
+    this.hInverseSquared ??= gf128Power(gf128Inverse(this.h), 2);
+    const j0 = this.counterBlock(1 + index * (this.segment / 16));
+    const iv = gf128Multiply(xorInto(j0, gf128Multiply(lengthBlock(0, 16), this.h)), this.hInverseSquared);
+    const d = crypto.createDecipheriv('aes-256-gcm', this.p.key, iv, { authTagLength: 16 });
+    d.setAuthTag(expectedTag);
+    return d;
+  }
+
+  /** Zeroes the hash key and its derived values. */
+  dispose(): void {
+    for (const b of [this.h, this.maskJ0, this.hSegment, this.acc, this.hInverseSquared, ...this.g]) b?.fill(0);
   }
 }
