@@ -136,6 +136,7 @@ export async function decryptGcmSpooled(source: CiphertextSource | undefined, p:
   track(dir);
   const file = path.join(dir, 'ciphertext');
   let fh: fs.promises.FileHandle | undefined;
+  const gcm = new GcmSegments(p, VERIFY_SEGMENT);
   const cleanupDir = () => { live.delete(dir); return fs.promises.rm(dir, { recursive: true, force: true }).catch(() => undefined); };
   try {
     fh = await fs.promises.open(file, 'wx+', 0o600);
@@ -145,7 +146,6 @@ export async function decryptGcmSpooled(source: CiphertextSource | undefined, p:
     // One write in flight while the next batch is read and verified: disk and CPU overlap.
     let writing: Promise<void> | undefined;
     let writeError: unknown;
-    const gcm = new GcmSegments(p, VERIFY_SEGMENT);
     const st = await verifySegments(source, gcm, async (part, last) => {
       if (part.length) { batch.push(part); batchLen += part.length; }
       if (batchLen >= SPOOL_WRITE_BATCH || last) {
@@ -176,6 +176,7 @@ export async function decryptGcmSpooled(source: CiphertextSource | undefined, p:
       'The spooled ciphertext changed on disk between the verifying pass and the decrypting pass (a segment no longer matches its verified tag). ' +
       'No unverified plaintext was released. Check the temporary directory (tempDir) for other writers or disk errors, then retry.'));
   } catch (e) {
+    gcm.dispose();
     destroySource(source);
     await fh?.close().catch(() => undefined);
     await cleanupDir();
@@ -239,7 +240,9 @@ export function decryptRefetched(source: CiphertextSource | undefined, gcm: GcmS
 /**
  * Second pass over ciphertext whose GCM tag verified in the first: each segment is decrypted by its
  * own AES-GCM decipher on the object's keystream, and its plaintext is released only after final()
- * accepts the segment tag computed in the first pass.
+ * accepts the segment tag computed in the first pass. The last segment is held until the source has
+ * ended and its length (and, with `withTag`, its trailing tag) matched, so a wrong ending releases no
+ * part of it. Plaintext that is not released is zeroed.
  */
 function decryptVerified(
   source: CiphertextSource | undefined, gcm: GcmSegments, st: SegmentTags, withTag: boolean, mismatch: () => TamperedObjectError,
@@ -249,41 +252,49 @@ function decryptVerified(
     let index = 0;
     let offset = 0;
     let trailing = 0;
-    let decipher = st.length > 0 ? gcm.decipher(0, st.tags[0]) : undefined;
+    const trailer = Buffer.alloc(TAG_LENGTH);
+    let decipher = st.length > 0 ? gcm.decipher(0) : undefined;
     const segmentEnd = () => Math.min((index + 1) * st.segment, st.length);
-    for await (const chunk of iterate(source)) {
-      let c = chunk;
-      while (c.length > 0) {
-        if (offset >= st.length) { trailing += c.length; break; }
-        const n = Math.min(c.length, segmentEnd() - offset);
-        const out = decipher!.update(n === c.length ? c : c.subarray(0, n));
-        if (out.length) held.push(out);
-        offset += n;
-        c = c.subarray(n);
-        if (offset === segmentEnd()) {
-          try {
-            const last = decipher!.final();
-            if (last.length) held.push(last);
-          } catch {
-            for (const h of held) h.fill(0);
-            throw mismatch();
+    try {
+      for await (const chunk of iterate(source)) {
+        let c = chunk;
+        while (c.length > 0) {
+          if (offset >= st.length) {
+            if (trailing < TAG_LENGTH) c.copy(trailer, trailing, 0, Math.min(c.length, TAG_LENGTH - trailing));
+            trailing += c.length;
+            break;
           }
-          const release = held;
-          held = [];
-          index++;
-          decipher = offset < st.length ? gcm.decipher(index, st.tags[index]) : undefined;
-          yield* release;
+          const n = Math.min(c.length, segmentEnd() - offset);
+          const out = decipher!.update(n === c.length ? c : c.subarray(0, n));
+          if (out.length) held.push(out);
+          offset += n;
+          c = c.subarray(n);
+          if (offset === segmentEnd()) {
+            let last: Buffer;
+            try { last = decipher!.final(); } catch { throw mismatch(); }
+            if (last.length) held.push(last);
+            index++;
+            decipher = undefined;
+            if (offset < st.length) {
+              decipher = gcm.decipher(index);
+              const release = held;
+              held = [];
+              yield* release;
+            }
+          }
         }
       }
-    }
-    if (offset !== st.length || trailing !== (withTag ? TAG_LENGTH : 0)) {
+      if (offset !== st.length || trailing !== (withTag ? TAG_LENGTH : 0)) throw mismatch();
+      if (withTag && !crypto.timingSafeEqual(trailer, st.tag)) throw mismatch();
+      const release = held;
+      held = [];
+      yield* release;
+    } finally {
       for (const h of held) h.fill(0);
-      throw mismatch();
+      gcm.dispose();
     }
   }
-  const out = Readable.from(run(), { objectMode: false });
-  out.on('close', () => { gcm.dispose(); for (const t of st.tags) t.fill(0); destroySource(source); });
-  return withReaders(out);
+  return bodyFrom(run(), source, () => gcm.dispose());
 }
 
 /** Streams plaintext as it is decrypted; the stream errors at the end if the tag fails. Opt-in only. */
@@ -299,7 +310,7 @@ export function decryptGcmUnauthenticated(source: CiphertextSource | undefined, 
     try { last = d.final(); } catch (e) { throw tamperedTag(e); }
     if (last.length) yield last;
   }
-  return fromGenerator(run(), source);
+  return bodyFrom(run(), source);
 }
 
 /** Legacy AES-CBC: no authentication exists, so plaintext streams; a padding error fails the stream. */
@@ -313,13 +324,26 @@ export function decryptCbc(source: CiphertextSource | undefined, key: Buffer, iv
     }
     if (last.length) yield last;
   }
-  return fromGenerator(run(), source);
+  return bodyFrom(run(), source);
 }
 
-/** One generator, one Readable: fewer stream layers than pipe chains, so less overhead per chunk. */
-function fromGenerator(gen: AsyncGenerator<Buffer>, source: unknown): DecryptedBody {
+/**
+ * One generator, one Readable: fewer stream layers than pipe chains, so less overhead per chunk.
+ * Destroying the body early destroys the source at once, so a generator waiting on the network
+ * ends now rather than after its next chunk, and runs `cleanup`.
+ */
+function bodyFrom(gen: AsyncGenerator<Buffer>, source: unknown, cleanup?: () => void): DecryptedBody {
   const out = Readable.from(gen, { objectMode: false });
-  out.on('close', () => destroySource(source));
+  let finished = false;
+  const finish = () => {
+    if (finished) return;
+    finished = true;
+    destroySource(source);
+    cleanup?.();
+  };
+  const destroy = out._destroy.bind(out);
+  out._destroy = (error, callback) => { finish(); destroy(error, callback); };
+  out.on('close', finish);
   return withReaders(out);
 }
 

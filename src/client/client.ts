@@ -492,7 +492,18 @@ export class S3EncryptionClient {
         const segmentTags = await verifySegments(source as any, gcm);
         // Pin the exact object that was verified; the segment tags catch anything else.
         const pinned = { ...request, IfMatch: res.ETag ?? request.IfMatch, VersionId: res.VersionId ?? request.VersionId };
-        const again = await this.s3.send(new GetObjectCommand(pinned));
+        let again: GetObjectCommandOutput;
+        try {
+          again = await this.s3.send(new GetObjectCommand(pinned));
+        } catch (e) {
+          gcm.dispose();
+          const status = (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+          if (status === 412 || (e as Error).name === 'PreconditionFailed') {
+            throw new TamperedObjectError('The object was replaced between the verifying read and the decrypting read (S3 answered 412 to the ' +
+              'If-Match of the verified ETag). No plaintext was released. Read it again.', { cause: e });
+          }
+          throw e;
+        }
         if (again.ContentLength !== undefined && again.ContentLength !== ctLength) {
           destroySource(again.Body);
           gcm.dispose();

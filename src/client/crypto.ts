@@ -99,12 +99,20 @@ function gfOne(): Buffer {
   return one;
 }
 
-/** x^e for a public exponent e (0 <= e < 2^53), by square and multiply; x may be secret. */
+/** Multiplies and zeroes the operands that are no longer needed (intermediate powers of H are secret). */
+function mulWiping(a: Buffer, b: Buffer, wipe: Buffer[]): Buffer {
+  const out = gf128Multiply(a, b);
+  for (const w of wipe) w.fill(0);
+  return out;
+}
+
+/** x^e for a public exponent e (a safe integer >= 0), by square and multiply; x may be secret. */
 export function gf128Power(x: Buffer, e: number): Buffer {
+  if (!Number.isSafeInteger(e) || e < 0) throw new Error(`exponent must be a safe integer >= 0, got ${e}`);
   let r = gfOne();
   for (let bit = Math.floor(Math.log2(Math.max(e, 1))); bit >= 0; bit--) {
-    r = gf128Multiply(r, r);
-    if (Math.floor(e / 2 ** bit) % 2 === 1) r = gf128Multiply(r, x);
+    r = mulWiping(r, r, [r]);
+    if (Math.floor(e / 2 ** bit) % 2 === 1) r = mulWiping(r, x, [r]);
   }
   return r;
 }
@@ -112,8 +120,11 @@ export function gf128Power(x: Buffer, e: number): Buffer {
 /** x^-1 = x^(2^128 - 2): 127 one bits then a zero, so a fixed sequence of operations whatever x is. */
 export function gf128Inverse(x: Buffer): Buffer {
   let r = gfOne();
-  for (let i = 0; i < 127; i++) r = gf128Multiply(gf128Multiply(r, r), x);
-  return gf128Multiply(r, r);
+  for (let i = 0; i < 127; i++) {
+    const square = mulWiping(r, r, [r]);
+    r = mulWiping(square, x, [square]);
+  }
+  return mulWiping(r, r, [r]);
 }
 
 function xorInto(target: Buffer, ...others: Buffer[]): Buffer {
@@ -144,6 +155,8 @@ export interface SegmentTags {
   readonly segment: number;
   /** Ciphertext bytes, tag excluded. */
   readonly length: number;
+  /** The object's own GCM tag, as verified (public: it is stored with the object). */
+  readonly tag: Buffer;
   readonly tags: Buffer[];
 }
 
@@ -163,10 +176,13 @@ export interface SegmentTags {
  * chosen so that its pre-counter block J0' is the object's counter block just before the segment
  * (for a 16-byte IV, J0' = IV·H^2 xor L_iv·H, solved for IV with H^-2). The keystream is exactly the
  * object's, and the segment's own GCM tag E(K, J0') xor (Y_s xor L'_s)·H is known from G_s, so
- * OpenSSL's tag check in final() proves that the segment read again is the segment that verified.
+ * OpenSSL's tag check in final() proves that the segment read again is the segment that verified:
+ * bytes that differ pass only with a GHASH forgery under the unknown H, as for GCM itself.
  *
- * Field arithmetic on H is constant-time (see gf128Multiply); a few hundred multiplications per
- * object, nothing per byte.
+ * The per-segment tags never leave the process. Field arithmetic on H has no branch or table lookup
+ * on secret values (see gf128Multiply); a few hundred multiplications per object, nothing per byte.
+ * Values derived from H are zeroed as soon as they are used and on dispose(); in JavaScript that is
+ * best effort (the engine may have copied them).
  */
 export class GcmSegments {
   private readonly h: Buffer;
@@ -175,13 +191,15 @@ export class GcmSegments {
   private readonly paddedAad: Buffer | undefined;
   private readonly aadBytes: number;
   private hInverseSquared: Buffer | undefined;
+  private ivLengthTerm: Buffer | undefined;
   private mac: crypto.CipherGCM;
   private fedInSegment = 0;
   private segments = 0;
   private ciphertextBytes = 0;
   private acc: Buffer = Buffer.alloc(16);
   private readonly g: Buffer[] = [];
-  private done = false;
+  private state: 'hashing' | 'verified' | 'failed' | 'disposed' = 'hashing';
+  private result: SegmentTags | undefined;
 
   constructor(private readonly p: GcmParams, readonly segment: number) {
     if (p.iv.length !== GCM_IV_LENGTH) throw new Error('GCM IV must be 12 bytes');
@@ -196,10 +214,16 @@ export class GcmSegments {
 
   /** IV || counter, the object's counter block number `counter` (J0 is 1, the first content block 2). */
   private counterBlock(counter: number): Buffer {
+    if (!Number.isInteger(counter) || counter < 1 || counter > 0xffffffff) throw new Error(`GCM counter out of range: ${counter}`);
     const b = Buffer.alloc(16);
     this.p.iv.copy(b);
-    b.writeUInt32BE(counter >>> 0, 12);
+    b.writeUInt32BE(counter, 12);
     return b;
+  }
+
+  /** (length block)·H, a secret value: callers zero it after use. */
+  private lengthTimesH(aadBytes: number, ciphertextBytes: number): Buffer {
+    return gf128Multiply(lengthBlock(aadBytes, ciphertextBytes), this.h);
   }
 
   private openSegment(): crypto.CipherGCM {
@@ -212,9 +236,16 @@ export class GcmSegments {
     this.mac.final();
     const fed = this.fedInSegment + (this.segments === 0 ? this.paddedAad?.length ?? 0 : 0);
     // G_s = Y_s·H = tag xor E(K, J0) xor (fed length block)·H
-    const gs = xorInto(this.mac.getAuthTag(), this.maskJ0, gf128Multiply(lengthBlock(fed, 0), this.h));
-    const power = this.fedInSegment === this.segment ? this.hSegment : gf128Power(this.h, Math.ceil(this.fedInSegment / 16));
-    this.acc = this.segments === 0 ? gs : xorInto(gf128Multiply(this.acc, power), gs);
+    const lh = this.lengthTimesH(fed, 0);
+    const gs = xorInto(this.mac.getAuthTag(), this.maskJ0, lh);
+    lh.fill(0);
+    if (this.segments === 0) {
+      this.acc = Buffer.from(gs);
+    } else {
+      const full = this.fedInSegment === this.segment;
+      const power = full ? this.hSegment : gf128Power(this.h, Math.ceil(this.fedInSegment / 16));
+      this.acc = xorInto(mulWiping(this.acc, power, full ? [this.acc] : [this.acc, power]), gs);
+    }
     this.g.push(gs);
     this.segments++;
     this.fedInSegment = 0;
@@ -225,7 +256,7 @@ export class GcmSegments {
    * writer can have produced the object, and the counter would wrap, so it is refused.
    */
   update(ciphertext: Buffer): void {
-    if (this.done) throw new Error('update() after verify()');
+    if (this.state !== 'hashing') throw new Error(`update() after verify() or dispose() (${this.state})`);
     if (ciphertext.length === 0) return;
     this.ciphertextBytes += ciphertext.length;
     if (this.ciphertextBytes > GCM_MAX_CONTENT_LENGTH) {
@@ -246,14 +277,18 @@ export class GcmSegments {
 
   /**
    * Ends the verifying pass. Returns the per-segment tags for the decrypting pass when `tag` is the
-   * object's GCM tag (constant-time comparison), undefined when it is not.
+   * object's GCM tag (constant-time comparison), undefined when it is not (and then disposes).
    */
   verify(tag: Buffer): SegmentTags | undefined {
-    if (this.done) throw new Error('verify() called twice');
-    this.done = true;
+    if (this.state !== 'hashing') throw new Error(`verify() called twice or after dispose() (${this.state})`);
     this.closeSegment();
-    const expected = xorInto(gf128Multiply(lengthBlock(this.aadBytes, this.ciphertextBytes), this.h), this.acc, this.maskJ0);
-    if (tag.length !== 16 || !crypto.timingSafeEqual(expected, tag)) {
+    const lh = this.lengthTimesH(this.aadBytes, this.ciphertextBytes);
+    const expected = xorInto(lh, this.acc, this.maskJ0);
+    const ok = tag.length === 16 && crypto.timingSafeEqual(expected, tag);
+    expected.fill(0);
+    this.acc.fill(0);
+    if (!ok) {
+      this.state = 'failed';
       this.dispose();
       return undefined;
     }
@@ -261,13 +296,16 @@ export class GcmSegments {
     const count = Math.ceil(this.ciphertextBytes / this.segment);
     for (let s = 0; s < count; s++) {
       const bytes = Math.min(this.segment, this.ciphertextBytes - s * this.segment);
-      const length = gf128Multiply(lengthBlock(s === 0 ? this.aadBytes : 0, bytes), this.h);
+      const length = this.lengthTimesH(s === 0 ? this.aadBytes : 0, bytes);
       const mask = s === 0 ? this.maskJ0 : aesBlock(this.p.key, this.counterBlock(1 + s * (this.segment / 16)));
       tags.push(xorInto(Buffer.from(this.g[s]), length, mask));
+      length.fill(0);
+      if (s > 0) mask.fill(0);
     }
     for (const gs of this.g) gs.fill(0);
-    this.acc.fill(0);
-    return { segment: this.segment, length: this.ciphertextBytes, tags };
+    this.state = 'verified';
+    this.result = { segment: this.segment, length: this.ciphertextBytes, tag: Buffer.from(tag), tags };
+    return this.result;
   }
 
   /**
@@ -275,22 +313,30 @@ export class GcmSegments {
    * from that segment on and whose final() succeeds only if exactly that segment's verified
    * ciphertext went through update().
    */
-  decipher(index: number, expectedTag: Buffer): crypto.DecipherGCM {
-    if (index === 0) {
-      const d = gcmDecryptor(this.p);
-      d.setAuthTag(expectedTag);
-      return d;
+  decipher(index: number): crypto.DecipherGCM {
+    if (this.state !== 'verified' || !this.result) throw new Error(`decipher() needs a verified object (${this.state})`);
+    if (!Number.isInteger(index) || index < 0 || index >= this.result.tags.length) {
+      throw new Error(`segment index ${index} out of range 0..${this.result.tags.length - 1}`);
     }
-    this.hInverseSquared ??= gf128Power(gf128Inverse(this.h), 2);
-    const j0 = this.counterBlock(1 + index * (this.segment / 16));
-    const iv = gf128Multiply(xorInto(j0, gf128Multiply(lengthBlock(0, 16), this.h)), this.hInverseSquared);
-    const d = crypto.createDecipheriv('aes-256-gcm', this.p.key, iv, { authTagLength: 16 });
-    d.setAuthTag(expectedTag);
+    let d: crypto.DecipherGCM;
+    if (index === 0) {
+      d = gcmDecryptor(this.p);
+    } else {
+      this.hInverseSquared ??= (() => { const inv = gf128Inverse(this.h); return mulWiping(inv, inv, [inv]); })();
+      this.ivLengthTerm ??= this.lengthTimesH(0, 16);
+      const j0 = this.counterBlock(1 + index * (this.segment / 16));
+      const iv = mulWiping(xorInto(j0, this.ivLengthTerm), this.hInverseSquared, [j0]);
+      d = crypto.createDecipheriv('aes-256-gcm', this.p.key, iv, { authTagLength: 16 });
+      iv.fill(0);
+    }
+    d.setAuthTag(this.result.tags[index]);
     return d;
   }
 
-  /** Zeroes the hash key and its derived values. */
+  /** Zeroes the hash key, every value derived from it and the segment tags; the object is unusable after. */
   dispose(): void {
-    for (const b of [this.h, this.maskJ0, this.hSegment, this.acc, this.hInverseSquared, ...this.g]) b?.fill(0);
+    if (this.state !== 'failed') this.state = 'disposed';
+    const secrets = [this.h, this.maskJ0, this.hSegment, this.acc, this.hInverseSquared, this.ivLengthTerm, ...this.g, ...this.result?.tags ?? []];
+    for (const b of secrets) b?.fill(0);
   }
 }

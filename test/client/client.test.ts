@@ -187,6 +187,104 @@ describe('large authenticated reads', () => {
     await expect(client.getObject({ Bucket: B, Key: 'rf' })).rejects.toBeInstanceOf(TamperedObjectError);
   });
 
+  /** Serves the second GetObject of each read through `change` (the first, verifying read is untouched). */
+  function onSecondGet(s3: FakeS3, change: (out: any) => any): void {
+    const realSend = s3.send.bind(s3);
+    let gets = 0;
+    (s3 as any).send = async (cmd: any) => {
+      if (cmd.constructor.name !== 'GetObjectCommand' || ++gets % 2 === 1) return realSend(cmd);
+      return change(await realSend(cmd));
+    };
+  }
+
+  async function readUntilError(body: AsyncIterable<Uint8Array>): Promise<{ released: Buffer; err: any }> {
+    const parts: Buffer[] = [];
+    const err = await (async () => { for await (const c of body) parts.push(Buffer.from(c)); })().then(() => undefined, (e) => e);
+    return { released: Buffer.concat(parts), err };
+  }
+
+  test.each([
+    ['without its tag', (b: Buffer) => b.subarray(0, b.length - 16)],
+    ['with one byte more', (b: Buffer) => Buffer.concat([b, Buffer.alloc(1)])],
+    ['with another trailing tag', (b: Buffer) => { const c = Buffer.from(b); c[c.length - 1] ^= 1; return c; }],
+    ['cut inside the last segment', (b: Buffer) => b.subarray(0, b.length - 1000)],
+  ])('refetch: a second read %s releases the verified segments but nothing of the last', async (_name, change) => {
+    const { s3, client } = make({ maxBufferBytes: MIB, largeObjects: 'refetch' });
+    const data = crypto.randomBytes(10 * MIB + 5);
+    await client.putObject({ Bucket: B, Key: 'end', Body: data });
+    onSecondGet(s3, (out) => {
+      const body = change(s3.objects.get(`${B}/end`)!.body);
+      return { ...out, ContentLength: undefined, Body: chunked(body, 64 * 1024) };
+    });
+    const got = await client.getObject({ Bucket: B, Key: 'end' });
+    const { released, err } = await readUntilError(got.Body);
+    expect(err).toBeInstanceOf(TamperedObjectError);
+    expect(err.message).toMatch(/changed between/);
+    expect(released.length).toBe(8 * MIB);
+    expect(released.equals(data.subarray(0, 8 * MIB))).toBe(true);
+  });
+
+  test('refetch: S3 refusing the pinned second read (412) is a clear error', async () => {
+    const { s3, client } = make({ maxBufferBytes: MIB, largeObjects: 'refetch' });
+    await client.putObject({ Bucket: B, Key: 'gone', Body: crypto.randomBytes(2 * MIB) });
+    onSecondGet(s3, (out) => {
+      out.Body.destroy();
+      throw Object.assign(new Error('At least one of the pre-conditions you specified did not hold'), { name: 'PreconditionFailed', $metadata: { httpStatusCode: 412 } });
+    });
+    const err = await client.getObject({ Bucket: B, Key: 'gone' }).then(() => undefined, (e) => e);
+    expect(err).toBeInstanceOf(TamperedObjectError);
+    expect(err.message).toMatch(/replaced between the verifying read and the decrypting read/);
+    expect(err.cause.name).toBe('PreconditionFailed');
+  });
+
+  test('destroying the body early ends a stalled second read at once and closes it', async () => {
+    const { s3, client } = make({ maxBufferBytes: MIB, largeObjects: 'refetch' });
+    const data = crypto.randomBytes(9 * MIB);
+    await client.putObject({ Bucket: B, Key: 'stall', Body: data });
+    let stalled: Readable | undefined;
+    let waiting!: () => void;
+    const hung = new Promise<void>((resolve) => { waiting = resolve; });
+    onSecondGet(s3, (out) => {
+      const body = s3.objects.get(`${B}/stall`)!.body;
+      let sent = 0;
+      // Sends 5 MiB, then never another byte: a connection that hangs.
+      stalled = new Readable({
+        read() {
+          if (sent < 5 * MIB) { this.push(body.subarray(sent, sent + MIB)); sent += MIB; } else {waiting();}
+        },
+      });
+      return { ...out, Body: stalled };
+    });
+    const got = await client.getObject({ Bucket: B, Key: 'stall' });
+    // Take the first segment, then let the decrypting pass wait on the hung connection for the second.
+    const first: Buffer[] = [];
+    await new Promise<void>((resolve) => {
+      got.Body.on('data', (c: Buffer) => { first.push(Buffer.from(c)); if (Buffer.concat(first).length >= 4 * MIB) { got.Body.pause(); resolve(); } });
+    });
+    expect(Buffer.concat(first).equals(data.subarray(0, 4 * MIB))).toBe(true);
+    await hung;
+    const closed = new Promise<string>((resolve) => got.Body.once('close', () => resolve('closed')));
+    got.Body.destroy();
+    const outcome = await Promise.race([closed, new Promise<string>((resolve) => setTimeout(() => resolve('still open after 5 s'), 5000).unref())]);
+    expect(outcome).toBe('closed');
+    expect(stalled!.destroyed).toBe(true);
+  });
+
+  test.each([
+    ['v3, exactly two segments', 'v3', 8 * MIB],
+    ['v2, a partial third segment', 'v2', 9 * MIB + 7],
+  ])('spool and refetch read %s', async (_name, formatVersion, size) => {
+    const data = crypto.randomBytes(size);
+    for (const largeObjects of ['spool', 'refetch']) {
+      const { client } = make({ maxBufferBytes: MIB, largeObjects, formatVersion });
+      await client.putObject({ Bucket: B, Key: 'k', Body: data });
+      const got = await client.getObject({ Bucket: B, Key: 'k' });
+      expect(got.formatVersion).toBe(formatVersion);
+      expect(got.authenticated).toBe(true);
+      expect((await readAll(got.Body)).equals(data)).toBe(true);
+    }
+  });
+
   test("largeObjects 'refuse' asks for an explicit choice", async () => {
     const { client } = make({ maxBufferBytes: 1024, largeObjects: 'refuse' });
     await client.putObject({ Bucket: B, Key: 'big', Body: crypto.randomBytes(4096) });

@@ -46,7 +46,7 @@ function twoPass(key: Buffer, iv: Buffer, aad: Buffer | undefined, first: Buffer
   expect(st.tags).toHaveLength(Math.ceil(first.length / segment));
   const out: Buffer[] = [];
   for (let s = 0; s < st.tags.length; s++) {
-    const d = g.decipher(s, st.tags[s]);
+    const d = g.decipher(s);
     const bytes = second.subarray(s * segment, Math.min(second.length, (s + 1) * segment));
     for (let o = 0; o < bytes.length; o += chunk) out.push(d.update(bytes.subarray(o, o + chunk)));
     try {
@@ -161,6 +161,20 @@ describe('GcmSegments, verifying pass', () => {
     expect(g.verify(t)).toBeDefined();
     expect(() => g.verify(t)).toThrow(/twice/);
     expect(() => g.update(c)).toThrow(/after verify/);
+    expect(() => g.decipher(1)).not.toThrow();
+    expect(() => g.decipher(2)).toThrow(/out of range 0\.\.1/);
+    expect(() => g.decipher(-1)).toThrow(/out of range/);
+    g.dispose();
+    expect(() => g.decipher(0)).toThrow(/needs a verified object \(disposed\)/);
+    const early = new GcmSegments({ key, iv }, 32);
+    early.update(c);
+    expect(() => early.decipher(0)).toThrow(/needs a verified object \(hashing\)/);
+    const failed = new GcmSegments({ key, iv }, 32);
+    failed.update(c);
+    expect(failed.verify(Buffer.alloc(16))).toBeUndefined();
+    expect(() => failed.decipher(0)).toThrow(/needs a verified object \(failed\)/);
+    expect(() => gf128Power(ONE, -1)).toThrow(/safe integer/);
+    expect(() => gf128Power(ONE, 2.5)).toThrow(/safe integer/);
   });
 });
 
@@ -225,8 +239,8 @@ describe('GcmSegments, both passes', () => {
     const { key, iv, p, c } = VECTORS[2];
     const g = new GcmSegments({ key, iv }, 16);
     g.update(c);
-    const st = g.verify(VECTORS[2].t)!;
-    const d = g.decipher(3, st.tags[3]);
+    expect(g.verify(VECTORS[2].t)).toBeDefined();
+    const d = g.decipher(3);
     expect(Buffer.concat([d.update(c.subarray(48, 64)), d.final()]).equals(p.subarray(48, 64))).toBe(true);
     // And the same keystream block straight from AES: E(K, IV || 00000005).
     const counter = Buffer.concat([iv, hex('00000005')]);
