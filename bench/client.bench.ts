@@ -284,9 +284,10 @@ async function main(): Promise<void> {
   console.log('"encrypt" writes it to local files (needed for the decrypt rows), so it is bound by the disk.');
   console.log('Peer = @aws-crypto/client-node, ALG_AES256_GCM_IV12_TAG16_HKDF_SHA512_COMMIT_KEY (no signature), raw AES keyring, 4 KiB frames.');
   console.log('Ours decrypt "auth" = no plaintext before the tag verifies: in memory up to 64 MiB; above that two passes, the first');
-  console.log('  verifying the tag with GHASH only and fingerprinting 4 MiB segments (AES-GMAC, random key), the second AES-CTR releasing');
-  console.log('  each segment once it matches: "spool" (default) keeps the ciphertext in a temp file between the passes, "refetch" GETs');
-  console.log('  the object twice. "unauth" = opt-in streaming that releases plaintext before the tag.');
+  console.log('  verifying the tag with GHASH only (per 4 MiB segment, combined into the object\'s tag), the second AES-GCM per segment');
+  console.log('  on the object\'s keystream, releasing each segment once its own tag (derived in the first pass) verifies: "spool"');
+  console.log('  (default) keeps the ciphertext in a temp file between the passes, "refetch" GETs the object twice.');
+  console.log('  "unauth" = opt-in streaming that releases plaintext before the tag.');
   console.log('"decrypt, in memory" serves both objects from memory (no storage cost: the crypto and client alone); "decrypt" reads');
   console.log('  them from local files.');
   console.log('Every written file is flushed (fsync, untimed) after its run, so no run pays for the writeback of an earlier one.');

@@ -70,8 +70,8 @@ export interface S3EncryptionClientProps {
   readonly maxBufferBytes?: number;
   /**
    * Large authenticated objects: 'spool' (verify while writing the ciphertext to a private temp file,
-   * default), 'refetch' (verify on a first download, then decrypt a second download segment by segment
-   * against keyed fingerprints of the verified bytes; no disk, twice the GETs), or 'refuse'.
+   * default), 'refetch' (verify on a first download, then decrypt a second download segment by segment,
+   * each checked against the tag derived for it from the verified bytes; no disk, twice the GETs), or 'refuse'.
    */
   readonly largeObjects?: LargeObjectMode;
   /** Directory for spooled ciphertext. Default os.tmpdir(). */
