@@ -184,13 +184,15 @@ export async function decryptGcmSpooled(source: CiphertextSource | undefined, p:
   }
 }
 
-async function writeAll(fh: fs.promises.FileHandle, bufs: Buffer[]): Promise<void> {
-  let { bytesWritten } = await fh.writev(bufs);
-  const total = bufs.reduce((n, b) => n + b.length, 0);
-  // writev may be partial; finish the rest.
-  while (bytesWritten < total) {
-    const rest = Buffer.concat(bufs).subarray(bytesWritten);
-    bytesWritten += (await fh.write(rest)).bytesWritten;
+/** Writes every buffer in order at the file's position; exported for tests. */
+export async function writeAll(fh: Pick<fs.promises.FileHandle, 'writev'>, bufs: Buffer[]): Promise<void> {
+  let rest = bufs.filter((b) => b.length > 0);
+  while (rest.length) {
+    // writev may write only part; continue after the bytes it wrote, without copying the batch.
+    let { bytesWritten } = await fh.writev(rest);
+    if (bytesWritten <= 0) throw new S3EncryptionClientError('Writing the spooled ciphertext to the temporary file made no progress; check tempDir\'s disk.');
+    while (rest.length && bytesWritten >= rest[0].length) { bytesWritten -= rest[0].length; rest = rest.slice(1); }
+    if (rest.length && bytesWritten > 0) rest = [rest[0].subarray(bytesWritten), ...rest.slice(1)];
   }
 }
 

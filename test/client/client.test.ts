@@ -11,6 +11,7 @@ import { FakeKms, FakeS3, readAll } from './fakes';
 import {
   CommitmentPolicyError, DataKeyCache, InvalidRequestError, S3EncryptionClient, TamperedObjectError, WrongKeyError,
 } from '../../src/client';
+import { writeAll } from '../../src/client/body';
 import { partSizeFor } from '../../src/client/client';
 import { GCM_MAX_CONTENT_LENGTH } from '../../src/client/format';
 
@@ -291,6 +292,28 @@ describe('large authenticated reads', () => {
     await expect(client.getObject({ Bucket: B, Key: 'big' })).rejects.toThrow(/allowUnauthenticatedStreaming/);
     const ok = await client.getObject({ Bucket: B, Key: 'big', allowUnauthenticatedStreaming: true });
     expect((await readAll(ok.Body)).length).toBe(4096);
+  });
+});
+
+describe('spool file writes', () => {
+  test('a writev that writes only part of a batch is continued where it stopped, in order', async () => {
+    const written: Buffer[] = [];
+    let calls = 0;
+    // Writes at most 7 bytes per call, like a disk that keeps returning short writes.
+    const fh = {
+      writev: async (bufs: Buffer[]) => {
+        calls++;
+        const all = Buffer.concat(bufs).subarray(0, 7);
+        written.push(Buffer.from(all));
+        return { bytesWritten: all.length, buffers: bufs };
+      },
+    };
+    const bufs = [Buffer.from('abc'), Buffer.alloc(0), Buffer.from('defghijklmnop'), Buffer.from('q'), Buffer.from('rstuvwxyz')];
+    await writeAll(fh as any, bufs);
+    expect(Buffer.concat(written).toString()).toBe('abcdefghijklmnopqrstuvwxyz');
+    expect(calls).toBe(4);
+    const stuck = { writev: async (b: Buffer[]) => ({ bytesWritten: 0, buffers: b }) };
+    await expect(writeAll(stuck as any, [Buffer.from('x')])).rejects.toThrow(/made no progress/);
   });
 });
 
