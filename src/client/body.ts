@@ -202,7 +202,7 @@ export async function writeAll(fh: Pick<fs.promises.FileHandle, 'writev'>, bufs:
  * GcmSegments). `sink` sees every ciphertext byte (spooling), and is called once more with `last` set
  * before the tag is checked. Throws TamperedObjectError on a bad tag.
  */
-export async function verifySegments(
+async function verifySegments(
   source: CiphertextSource | undefined, gcm: GcmSegments,
   sink?: (ciphertext: Buffer, last: boolean) => Promise<void>,
 ): Promise<SegmentTags> {
@@ -232,11 +232,34 @@ function changedBetweenReads(): TamperedObjectError {
 }
 
 /**
- * Refetch mode, second pass: decrypts a second download of the same object, releasing each segment's
- * plaintext only after that segment is proven to be the ciphertext that verified in the first pass.
+ * Refetched read: the first download is only verified; the body comes from a second download
+ * (`fetchAgain`, which should pin the verified object), released segment by segment only after each
+ * segment is proven to be the ciphertext that verified in the first pass.
  */
-export function decryptRefetched(source: CiphertextSource | undefined, gcm: GcmSegments, tags: SegmentTags): DecryptedBody {
-  return decryptVerified(source, gcm, tags, true, changedBetweenReads);
+export async function decryptGcmRefetched(
+  source: CiphertextSource | undefined, p: GcmParams, ciphertextLength: number | undefined,
+  fetchAgain: () => Promise<{ Body?: unknown; ContentLength?: number }>,
+): Promise<DecryptedBody> {
+  const gcm = new GcmSegments(p, VERIFY_SEGMENT);
+  const st = await verifySegments(source, gcm);
+  let again: { Body?: unknown; ContentLength?: number };
+  try {
+    again = await fetchAgain();
+  } catch (e) {
+    gcm.dispose();
+    const status = (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+    if (status === 412 || (e as Error).name === 'PreconditionFailed') {
+      throw new TamperedObjectError('The object was replaced between the verifying read and the decrypting read (S3 answered 412 to the ' +
+        'If-Match of the verified ETag). No plaintext was released. Read it again.', { cause: e });
+    }
+    throw e;
+  }
+  if (again.ContentLength !== undefined && again.ContentLength !== ciphertextLength) {
+    destroySource(again.Body);
+    gcm.dispose();
+    throw new TamperedObjectError('The object changed between the verifying read and the decrypting read (different length). Retry.');
+  }
+  return decryptVerified(again.Body as CiphertextSource | undefined, gcm, st, true, changedBetweenReads);
 }
 
 /**
@@ -293,9 +316,9 @@ function decryptVerified(
       yield* release;
     } finally {
       for (const h of held) h.fill(0);
-      gcm.dispose();
     }
   }
+  // The segment state is disposed when the body closes, however it ends (also if never read).
   return bodyFrom(run(), source, () => gcm.dispose());
 }
 

@@ -26,10 +26,10 @@ import {
 } from '@aws-sdk/client-s3';
 import {
   DecryptedBody, RandomSource, decryptCbc, decryptGcmBuffered, decryptGcmSpooled, decryptGcmUnauthenticated,
-  decryptRefetched, defaultRandom, verifySegments, VERIFY_SEGMENT, destroySource, iterate, withReaders,
+  decryptGcmRefetched, defaultRandom, destroySource, iterate, withReaders,
 } from './body';
 import { CachedDataKey, DataKeyCache, DataKeyCacheOptions } from './cache';
-import { gcmEncryptor, GcmSegments, V3_FIXED_IV, SUITE_V3_ID_BYTES, verifyCommitmentAndDerive, v3Commitment, v3DerivedKey } from './crypto';
+import { gcmEncryptor, V3_FIXED_IV, SUITE_V3_ID_BYTES, verifyCommitmentAndDerive, v3Commitment, v3DerivedKey } from './crypto';
 import {
   CommitmentPolicyError, EncryptionContextMismatchError, InvalidRequestError, LegacyFormatRefusedError,
   S3EncryptionClientError, TamperedObjectError, UnknownFormatError, WrongKeyError,
@@ -488,28 +488,9 @@ export class S3EncryptionClient {
       } else if (this.largeObjects === 'spool') {
         body = await decryptGcmSpooled(source as any, params, this.tempDir);
       } else if (this.largeObjects === 'refetch') {
-        const gcm = new GcmSegments(params, VERIFY_SEGMENT);
-        const segmentTags = await verifySegments(source as any, gcm);
         // Pin the exact object that was verified; the segment tags catch anything else.
         const pinned = { ...request, IfMatch: res.ETag ?? request.IfMatch, VersionId: res.VersionId ?? request.VersionId };
-        let again: GetObjectCommandOutput;
-        try {
-          again = await this.s3.send(new GetObjectCommand(pinned));
-        } catch (e) {
-          gcm.dispose();
-          const status = (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-          if (status === 412 || (e as Error).name === 'PreconditionFailed') {
-            throw new TamperedObjectError('The object was replaced between the verifying read and the decrypting read (S3 answered 412 to the ' +
-              'If-Match of the verified ETag). No plaintext was released. Read it again.', { cause: e });
-          }
-          throw e;
-        }
-        if (again.ContentLength !== undefined && again.ContentLength !== ctLength) {
-          destroySource(again.Body);
-          gcm.dispose();
-          throw new TamperedObjectError('The object changed between the verifying read and the decrypting read (different length). Retry.');
-        }
-        body = decryptRefetched(again.Body as any, gcm, segmentTags);
+        body = await decryptGcmRefetched(source as any, params, ctLength, () => this.s3.send(new GetObjectCommand(pinned)));
       } else {
         throw new InvalidRequestError(`The object (${ctLength ?? 'unknown'} bytes) is larger than maxBufferBytes (${this.maxBufferBytes}) and largeObjects is 'refuse'. ` +
           'Set largeObjects: \'spool\' to verify through a temporary file, raise maxBufferBytes, or pass allowUnauthenticatedStreaming: true if you accept unverified plaintext.');
