@@ -85,26 +85,39 @@ class TagSplitter {
   }
 }
 
-/** Decrypts in memory; returns the plaintext only after the tag verified. */
-export async function decryptGcmBuffered(source: CiphertextSource | undefined, p: GcmParams, limit: number): Promise<Buffer[]> {
+function wrongLength(got: number, announced: number, more: boolean): TamperedObjectError {
+  return new TamperedObjectError(
+    `The object body ${more ? 'ran past' : 'ended at ' + got + ' bytes, short of'} its announced length (${announced} bytes): the storage sent ` +
+    'other bytes than it announced. No plaintext was released. Retry; if it persists, restore the object from a trusted copy.');
+}
+
+/**
+ * Decrypts in memory an object of `length` ciphertext bytes (its ContentLength, which the caller
+ * checked against the buffer limit); returns the plaintext only after the tag verified.
+ */
+export async function decryptGcmBuffered(source: CiphertextSource | undefined, p: GcmParams, length: number): Promise<Buffer[]> {
   const d = gcmDecryptor(p);
   const split = new TagSplitter();
   const out: Buffer[] = [];
   let size = 0;
+  const wipe = () => { for (const b of out) b.fill(0); };
   for await (const chunk of iterate(source)) {
     size += chunk.length;
-    if (size > limit + TAG_LENGTH) {
+    if (size > length) {
+      // Memory stays bounded by the announced length, whatever the storage sends.
+      wipe();
       destroySource(source);
-      throw new S3EncryptionClientError(`The object is larger than the announced length or the buffer limit (${limit} bytes); no plaintext was released. Raise maxBufferBytes or use spooled decryption.`);
+      throw wrongLength(size, length, true);
     }
     for (const part of split.push(chunk)) out.push(d.update(part));
   }
+  if (size !== length) { wipe(); throw wrongLength(size, length, false); }
   d.setAuthTag(split.tag());
   try {
     out.push(d.final());
   } catch (e) {
     // Wipe what was decrypted so unauthenticated bytes do not linger in memory.
-    for (const b of out) b.fill(0);
+    wipe();
     throw tamperedTag(e);
   }
   // Returned as chunks: concatenating would cost a full extra copy of the object.

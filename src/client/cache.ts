@@ -5,6 +5,7 @@
  */
 import * as crypto from 'node:crypto';
 
+/** Bounds of a {@link DataKeyCache}; an entry is dropped when it reaches any of them. */
 export interface DataKeyCacheOptions {
   /** Longest time an entry is used after KMS returned it, in seconds. Default 300. */
   readonly maxAgeSeconds?: number;
@@ -26,29 +27,48 @@ interface Entry {
   bytes: number;
 }
 
+/** A data key as KMS returned it: the plaintext key and its KMS-encrypted form stored with objects. */
 export interface CachedDataKey {
+  /** The 32-byte data key; wiped by clear() and on eviction. */
   readonly plaintextKey: Buffer;
+  /** The data key encrypted by KMS (the CiphertextBlob). */
   readonly encryptedKey: Buffer;
 }
 
+/** Counters of a {@link DataKeyCache} since it was created. */
 export interface DataKeyCacheStats {
+  /** Lookups answered from the cache (each one a KMS call saved). */
   readonly hits: number;
+  /** Lookups that needed KMS. */
   readonly misses: number;
+  /** Entries held now, for encryption and decryption together. */
   readonly entries: number;
 }
 
 /** Hard ceiling on uses per key, whatever the options say: keeps random-IV GCM far below its collision bound. */
 const ABSOLUTE_MAX_OBJECTS = 2 ** 32;
 
+/**
+ * Bounded cache of KMS data keys, shareable between S3EncryptionClient instances (entries are kept
+ * apart per KMS client). Pass it as the client's `cache` prop.
+ *
+ * @example
+ * const cache = new DataKeyCache({ maxAgeSeconds: 300, maxObjects: 1000 });
+ * const client = new S3EncryptionClient({ s3, kms, kmsKeyId: 'alias/app-data', cache });
+ */
 export class DataKeyCache {
-  /** Cache key for an encryption: KMS key, format and full encryption context. */
-  static encryptionId(kmsKeyId: string, format: string, context: Record<string, string>): string {
-    return hashId([kmsKeyId, format, canonical(context)]);
+  /**
+   * Cache key for an encryption: partition, KMS key, format and full encryption context. The
+   * partition keeps callers that reach KMS differently apart (S3EncryptionClient uses one per
+   * KMS client instance), so a shared cache never hands one a key KMS gave another.
+   */
+  static encryptionId(partition: string, kmsKeyId: string, format: string, context: Record<string, string>): string {
+    return hashId([partition, kmsKeyId, format, canonical(context)]);
   }
 
-  /** Cache key for a decryption: KMS key, encrypted data key and the context KMS will check. */
-  static decryptionId(kmsKeyId: string, encryptedKey: Buffer, context: Record<string, string>): string {
-    return hashId([kmsKeyId, encryptedKey.toString('base64'), canonical(context)]);
+  /** Cache key for a decryption: partition, KMS key, encrypted data key and the context KMS will check. */
+  static decryptionId(partition: string, kmsKeyId: string, encryptedKey: Buffer, context: Record<string, string>): string {
+    return hashId([partition, kmsKeyId, encryptedKey.toString('base64'), canonical(context)]);
   }
 
   private readonly maxAgeMs: number;
@@ -81,19 +101,23 @@ export class DataKeyCache {
     return this.take(this.enc, id, bytes);
   }
 
+  /** Stores a key KMS just generated, counted as used for one object of `bytes` bytes (unknown: not stored). */
   putForEncryption(id: string, key: CachedDataKey, bytes: number | undefined): void {
     if (bytes === undefined) return;
     this.put(this.enc, id, key, bytes);
   }
 
+  /** Returns the unwrapped key for one more object read under `id`, or undefined if none is usable. */
   takeForDecryption(id: string, bytes: number): CachedDataKey | undefined {
     return this.take(this.dec, id, bytes);
   }
 
+  /** Stores a key KMS just decrypted, counted as used for one object of `bytes` bytes. */
   putForDecryption(id: string, key: CachedDataKey, bytes: number): void {
     this.put(this.dec, id, key, bytes);
   }
 
+  /** Hits, misses and entries so far. */
   get stats(): DataKeyCacheStats {
     return { hits: this.hitCount, misses: this.missCount, entries: this.enc.size + this.dec.size };
   }

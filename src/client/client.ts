@@ -2,6 +2,7 @@
  * S3EncryptionClient: client-side encryption for Amazon S3 in the Amazon S3 Encryption Client format,
  * with KMS-wrapped data keys.
  */
+import * as crypto from 'node:crypto';
 import { Readable } from 'node:stream';
 // The SDK clients are supplied by the user of this subpath (see docs/client.md), not bundled.
 // eslint-disable-next-line import/no-extraneous-dependencies
@@ -47,6 +48,7 @@ export type CommitmentPolicy = 'REQUIRE_ENCRYPT_REQUIRE_DECRYPT' | 'REQUIRE_ENCR
 /** What getObject does with an authenticated object larger than maxBufferBytes. */
 export type LargeObjectMode = 'spool' | 'refetch' | 'refuse';
 
+/** Construction options of {@link S3EncryptionClient}. Only `s3`, `kms` and `kmsKeyId` are required. */
 export interface S3EncryptionClientProps {
   /** Your S3 client (AWS SDK for JavaScript v3). */
   readonly s3: S3Client;
@@ -92,28 +94,41 @@ export interface S3EncryptionClientProps {
   readonly multipartLimits?: MultipartLimits;
 }
 
+/**
+ * Key-value pairs KMS binds to the data key (authenticated, stored in clear in the object metadata):
+ * a read must give the same pairs. Keys starting with `aws:` and `kms_cmk_id` are reserved.
+ */
 export type EncryptionContext = Record<string, string>;
 
+/** Plaintext to upload: bytes, a string (UTF-8), or a stream of bytes of any length. */
 export type PlaintextBody = Buffer | Uint8Array | string | Readable | AsyncIterable<Uint8Array>;
 
+/** `PutObjectCommand` parameters with a plaintext `Body` and an optional encryption context. */
 export type PutObjectInput = Omit<PutObjectCommandInput, 'Body'> & {
   readonly Body?: PlaintextBody;
   /** Bound to the data key by KMS; the same context must be given to getObject. */
   readonly encryptionContext?: EncryptionContext;
 };
 
+/** `PutObjectCommand` parameters for a streamed upload, multipart when the stream is large. */
 export type PutObjectStreamInput = Omit<PutObjectCommandInput, 'Body'> & {
+  /** The plaintext; read once, in order, with constant memory. */
   readonly Body: PlaintextBody;
+  /** Bound to the data key by KMS; the same context must be given to getObject. */
   readonly encryptionContext?: EncryptionContext;
+  /** Part size for this upload (at least 5 MiB). Default: the client's partSize. */
   readonly partSize?: number;
+  /** Parts uploaded in parallel for this upload. Default: the client's uploadConcurrency. */
   readonly concurrency?: number;
 };
 
+/** The S3 response of the PutObject or CompleteMultipartUpload that stored the object. */
 export type PutObjectStreamOutput = (PutObjectCommandOutput | CompleteMultipartUploadCommandOutput) & {
   /** Number of parts uploaded; 0 when the object was small enough for one PutObject. */
   readonly parts: number;
 };
 
+/** `GetObjectCommand` parameters (whole objects only: no Range or PartNumber) and the decryption options. */
 export type GetObjectInput = GetObjectCommandInput & {
   /** Must equal the context given on write (reserved keys aside). Default {}. */
   readonly encryptionContext?: EncryptionContext;
@@ -123,8 +138,11 @@ export type GetObjectInput = GetObjectCommandInput & {
   readonly instructionFileSuffix?: string;
 };
 
+/** The S3 response with `Body` replaced by the plaintext and `ContentLength` by its length. */
 export type GetObjectOutput = Omit<GetObjectCommandOutput, 'Body'> & {
+  /** The plaintext, as a Node Readable with transformToByteArray() and transformToString(). */
   readonly Body: DecryptedBody;
+  /** Format the object was written in. */
   readonly formatVersion: 'v1' | 'v2' | 'v3';
   /** The encryption context stored with the object, reserved keys removed. */
   readonly encryptionContext: EncryptionContext;
@@ -164,6 +182,16 @@ export function partSizeFor(n: number, fixed: number | undefined, limits: Multip
 const RESERVED_CONTEXT_KEYS = [EC_CEK_ALG_KEY, EC_KMS_CMK_ID];
 const WRONG_KEY_ERRORS = ['IncorrectKeyException', 'AccessDeniedException', 'NotFoundException', 'DisabledException', 'KMSInvalidStateException', 'InvalidKeyUsageException'];
 
+/**
+ * Client-side encryption for Amazon S3 in the Amazon S3 Encryption Client format, over your own S3
+ * and KMS clients. Writes V3 (key-committing) by default; reads V3 and V2, and legacy V1 when enabled.
+ *
+ * @example
+ * const client = new S3EncryptionClient({ s3: new S3Client({}), kms: new KMSClient({}), kmsKeyId: 'alias/app-data' });
+ * await client.putObject({ Bucket: 'b', Key: 'k', Body: 'secret', encryptionContext: { tenant: 'acme' } });
+ * const out = await client.getObject({ Bucket: 'b', Key: 'k', encryptionContext: { tenant: 'acme' } });
+ * console.log(await out.Body.transformToString());
+ */
 export class S3EncryptionClient {
   /** The data-key cache in use, if any; its stats count hits and misses. */
   public readonly cache?: DataKeyCache;
@@ -426,7 +454,7 @@ export class S3EncryptionClient {
       if (typeof ec[k] !== 'string') throw new InvalidRequestError(`Encryption context value of "${k}" must be a string.`);
     }
     const kmsContext = { ...ec, [EC_CEK_ALG_KEY]: this.version === 'v3' ? SUITE_V3_ID_STRING : GCM };
-    const cacheId = this.cache ? DataKeyCache.encryptionId(this.kmsKeyId, this.version, kmsContext) : '';
+    const cacheId = this.cache ? DataKeyCache.encryptionId(cachePartition(this.kms), this.kmsKeyId, this.version, kmsContext) : '';
     const cached = this.cache?.takeForEncryption(cacheId, length);
     if (cached) return { version: this.version, plaintextKey: cached.plaintextKey, encryptedKey: cached.encryptedKey, kmsContext };
 
@@ -484,7 +512,7 @@ export class S3EncryptionClient {
         body = decryptGcmUnauthenticated(source as any, params);
         authenticated = false;
       } else if (ctLength !== undefined && ctLength <= this.maxBufferBytes + TAG_LENGTH) {
-        body = withReaders(Readable.from(await decryptGcmBuffered(source as any, params, this.maxBufferBytes), { objectMode: false }));
+        body = withReaders(Readable.from(await decryptGcmBuffered(source as any, params, ctLength), { objectMode: false }));
       } else if (this.largeObjects === 'spool') {
         body = await decryptGcmSpooled(source as any, params, this.tempDir);
       } else if (this.largeObjects === 'refetch') {
@@ -578,6 +606,13 @@ export class S3EncryptionClient {
 
   private async decryptDataKey(cm: ContentMetadata, requested: EncryptionContext, bytes: number): Promise<Buffer> {
     const stored = cm.storedContext;
+    // Legacy `kms` objects carry no caller context (only kms_cmk_id): a context given on read cannot
+    // be checked, so it is refused rather than ignored, which would look like it had been verified.
+    if (cm.wrapAlg === WRAP_KMS_LEGACY && Object.keys(requested).length > 0) {
+      throw new EncryptionContextMismatchError(
+        `The object uses the legacy 'kms' key wrapping, which stores no encryption context, but one was given (keys: ${keysOf(requested)}). ` +
+        'Read it without encryptionContext, then re-encrypt it with this client so its context is bound to the data key.');
+    }
     if (cm.wrapAlg === WRAP_KMS_CONTEXT) {
       const user = withoutReserved(stored);
       if (!sameMap(user, requested)) {
@@ -590,7 +625,7 @@ export class S3EncryptionClient {
         throw new TamperedObjectError(`The stored encryption context names content cipher "${stored[EC_CEK_ALG_KEY]}" but the object metadata says "${expectedCek}": the metadata was changed (possible downgrade). Restore the object from a trusted copy.`);
       }
     }
-    const cacheId = this.cache ? DataKeyCache.decryptionId(this.kmsKeyId, cm.encryptedDataKey, stored) : '';
+    const cacheId = this.cache ? DataKeyCache.decryptionId(cachePartition(this.kms), this.kmsKeyId, cm.encryptedDataKey, stored) : '';
     const cached = this.cache?.takeForDecryption(cacheId, bytes);
     if (cached) return cached.plaintextKey;
     this.kmsCalls++;
@@ -622,6 +657,17 @@ function mapKmsError(e: unknown, keyId: string, op: string): Error {
       'the encryption context or the encrypted data key in the object metadata was changed after writing. Restore the object from a trusted copy.', { cause: e });
   }
   return e as Error;
+}
+
+const partitions = new WeakMap<object, string>();
+/**
+ * A shared cache keeps the entries of clients with different KMS clients apart: another KMS client
+ * may hold other credentials, region or account, and must not get a data key that KMS never gave it.
+ */
+function cachePartition(kms: object): string {
+  let id = partitions.get(kms);
+  if (!id) { id = crypto.randomUUID(); partitions.set(kms, id); }
+  return id;
 }
 
 function withoutReserved(m: EncryptionContext): EncryptionContext {

@@ -1,6 +1,7 @@
 /**
- * Typed errors of the S3 encryption client. Every message says what happened and what to do.
- * Catch `S3EncryptionClientError` for all of them, or a subclass for one case.
+ * Typed errors of S3EncryptionClient. Every message says what happened and what to do. Catch
+ * `S3EncryptionClientError` for every error the client raises for an object, or a subclass for one
+ * case. (The SSE-C helpers have their own `SseCustomerKeyError`; invalid cache options throw RangeError.)
  */
 export class S3EncryptionClientError extends Error {
   /** Stable machine-readable code, same as the class name. */

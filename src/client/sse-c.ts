@@ -416,10 +416,12 @@ export class SseCustomerKey {
     }
   }
 
+  /** The algorithm and the key's MD5 fingerprint, never the key, so logging a key leaks nothing. */
   public toString(): string {
     return `SseCustomerKey(AES256, md5=${this.fingerprint})`;
   }
 
+  /** What JSON.stringify prints: the algorithm and the fingerprint, never the key. */
   public toJSON(): { algorithm: 'AES256'; fingerprint: string } {
     return { algorithm: 'AES256', fingerprint: this.fingerprint };
   }

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import { FakeKms, FakeS3, readAll } from './fakes';
 import {
-  CommitmentPolicyError, DataKeyCache, InvalidRequestError, S3EncryptionClient, TamperedObjectError, WrongKeyError,
+  CommitmentPolicyError, DataKeyCache, InvalidRequestError, S3EncryptionClient, S3EncryptionClientError, TamperedObjectError, WrongKeyError,
 } from '../../src/client';
 import { writeAll } from '../../src/client/body';
 import { partSizeFor } from '../../src/client/client';
@@ -102,6 +102,25 @@ describe('streaming writes', () => {
     expect(s3.calls).toContain('AbortMultipartUploadCommand');
     expect(s3.openUploads).toBe(0);
     expect(s3.objects.has(`${B}/x`)).toBe(false);
+  });
+});
+
+describe('buffered reads', () => {
+  test('a body longer or shorter than its ContentLength fails as tampered, with no plaintext', async () => {
+    const { s3, client } = make();
+    const data = crypto.randomBytes(300_000);
+    await client.putObject({ Bucket: B, Key: 'k', Body: data });
+    const realSend = s3.send.bind(s3);
+    for (const delta of [-1, -50_000, 1, 16]) {
+      s3.send = async (cmd: any) => {
+        const res = await realSend(cmd);
+        return cmd.constructor.name === 'GetObjectCommand' ? { ...res, ContentLength: res.ContentLength + delta } : res;
+      };
+      await expect(client.getObject({ Bucket: B, Key: 'k' })).rejects.toThrow(TamperedObjectError);
+      await expect(client.getObject({ Bucket: B, Key: 'k' })).rejects.toThrow(delta < 0 ? /ran past its announced length/ : /short of its announced length/);
+    }
+    s3.send = realSend;
+    expect((await readAll((await client.getObject({ Bucket: B, Key: 'k' })).Body)).equals(data)).toBe(true);
   });
 });
 
@@ -331,6 +350,31 @@ describe('data-key cache', () => {
     // A different context never shares a key.
     await client.putObject({ Bucket: B, Key: 'other', Body: 'o', encryptionContext: { t: 'y' } });
     expect(kms.generateCalls).toBe(11);
+  });
+
+  test('a shared cache keeps clients with different KMS clients apart', async () => {
+    const cache = new DataKeyCache();
+    const s3 = new FakeS3();
+    const kmsA = new FakeKms(['key-1']);
+    // The same key name in another account: an alias to a key with other key material.
+    const kmsB = new FakeKms(['key-9']);
+    kmsB.addAlias('key-1', 'key-9');
+    const a = new S3EncryptionClient({ s3: s3.asClient(), kms: kmsA.asClient(), kmsKeyId: 'key-1', cache });
+    const a2 = new S3EncryptionClient({ s3: s3.asClient(), kms: kmsA.asClient(), kmsKeyId: 'key-1', cache });
+    const b = new S3EncryptionClient({ s3: s3.asClient(), kms: kmsB.asClient(), kmsKeyId: 'key-1', cache });
+    await a.putObject({ Bucket: B, Key: 'a', Body: 'from a' });
+    await a2.putObject({ Bucket: B, Key: 'a2', Body: 'from a2' });
+    expect(kmsA.generateCalls).toBe(1); // same KMS client: the cached key is shared
+    await b.putObject({ Bucket: B, Key: 'b', Body: 'from b' });
+    expect(kmsB.generateCalls).toBe(1); // another KMS client gets its own key from its own KMS
+    expect(await (await a.getObject({ Bucket: B, Key: 'a' })).Body.transformToString()).toBe('from a');
+    expect(await (await a2.getObject({ Bucket: B, Key: 'a' })).Body.transformToString()).toBe('from a');
+    expect(kmsA.decryptCalls).toBe(1); // the second read came from the cache
+    // b's KMS cannot decrypt a's data key, and the key a's KMS put in the shared cache is not b's to take.
+    await expect(b.getObject({ Bucket: B, Key: 'a' })).rejects.toBeInstanceOf(S3EncryptionClientError);
+    expect(kmsB.decryptCalls).toBe(1);
+    expect(await (await b.getObject({ Bucket: B, Key: 'b' })).Body.transformToString()).toBe('from b');
+    expect(await (await a.getObject({ Bucket: B, Key: 'a2' })).Body.transformToString()).toBe('from a2');
   });
 
   test('without a cache every object costs a KMS call', async () => {

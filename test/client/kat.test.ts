@@ -256,6 +256,11 @@ describe('wrong context, wrong key, legacy', () => {
       expect(out.authenticated).toBe(false);
       expect(out.formatVersion).toBe(key === 'v1' ? 'v1' : 'v2');
       expect(await out.Body.transformToString()).toBe(PLAINTEXT.toString());
+      // The legacy wrapping stores no caller context, so a context given on read is refused, not ignored.
+      const before = kms.decryptCalls;
+      await expect(lenient.getObject({ Bucket: B, Key: key, encryptionContext: EC })).rejects.toThrow(EncryptionContextMismatchError);
+      await expect(lenient.getObject({ Bucket: B, Key: key, encryptionContext: EC })).rejects.toThrow(/legacy 'kms' key wrapping, which stores no encryption context/);
+      expect(kms.decryptCalls).toBe(before);
     }
   });
 });
