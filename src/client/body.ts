@@ -358,7 +358,8 @@ export function decryptCbc(source: CiphertextSource | undefined, key: Buffer, iv
     for await (const chunk of iterate(source)) { const o = d.update(chunk); if (o.length) yield o; }
     let last: Buffer;
     try { last = d.final(); } catch (e) {
-      throw new TamperedObjectError('The legacy AES-CBC object has invalid padding: it was changed, truncated, or decrypted with the wrong key.', { cause: e });
+      throw new TamperedObjectError('The legacy AES-CBC object has invalid padding: it was changed, truncated, or decrypted with the wrong key. ' +
+        'Check kmsKeyId, then restore the object from a trusted copy.', { cause: e });
     }
     if (last.length) yield last;
   }

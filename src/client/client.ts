@@ -288,7 +288,7 @@ export class S3EncryptionClient {
         const createInput = { ...request, Metadata: { ...request.Metadata, ...enc.metadata } };
         const created = await this.s3.send(new CreateMultipartUploadCommand(createInput as any));
         uploadId = created.UploadId;
-        if (!uploadId) throw new S3EncryptionClientError('S3 did not return an UploadId for CreateMultipartUpload.');
+        if (!uploadId) throw new S3EncryptionClientError('S3 did not return an UploadId for CreateMultipartUpload; check that the S3 client\'s endpoint is Amazon S3 or S3-compatible.');
       }
       const number = ++partNumber;
       if (number > this.limits.maxParts) {
@@ -451,7 +451,7 @@ export class S3EncryptionClient {
       if (RESERVED_CONTEXT_KEYS.includes(k) || k.startsWith('aws:')) {
         throw new InvalidRequestError(`Encryption context key "${k}" is reserved (keys starting with aws: and kms_cmk_id); rename it.`);
       }
-      if (typeof ec[k] !== 'string') throw new InvalidRequestError(`Encryption context value of "${k}" must be a string.`);
+      if (typeof ec[k] !== 'string') throw new InvalidRequestError(`Encryption context value of "${k}" must be a string; convert it with String() (the same string must be given on read).`);
     }
     const kmsContext = { ...ec, [EC_CEK_ALG_KEY]: this.version === 'v3' ? SUITE_V3_ID_STRING : GCM };
     const cacheId = this.cache ? DataKeyCache.encryptionId(cachePartition(this.kms), this.kmsKeyId, this.version, kmsContext) : '';
@@ -504,7 +504,7 @@ export class S3EncryptionClient {
         ? { key: verifyCommitmentAndDerive(dataKey, cm.messageId!, cm.commitment!), iv: V3_FIXED_IV, aad: SUITE_V3_ID_BYTES }
         : { key: dataKey, iv: cm.iv! };
       const plainLength = ctLength !== undefined ? ctLength - TAG_LENGTH : undefined;
-      if (plainLength !== undefined && plainLength < 0) throw new TamperedObjectError(`The object is ${ctLength} bytes, shorter than its authentication tag: it was truncated.`);
+      if (plainLength !== undefined && plainLength < 0) throw new TamperedObjectError(`The object is ${ctLength} bytes, shorter than its authentication tag: it was truncated. Restore it from a trusted copy.`);
 
       let body: DecryptedBody;
       let authenticated = true;
@@ -548,7 +548,7 @@ export class S3EncryptionClient {
     if (isV3WithInstructionFile(metadata)) {
       const instr = await this.readInstructionFile(request, suffix);
       for (const k of [CONTENT_CIPHER_V3, KEY_COMMITMENT_V3, MESSAGE_ID_V3]) {
-        if (k in instr) throw new TamperedObjectError(`The instruction file carries "${k}", which may only live in object metadata; it was tampered with.`);
+        if (k in instr) throw new TamperedObjectError(`The instruction file carries "${k}", which may only live in object metadata; it was tampered with. Restore the instruction file from a trusted copy.`);
       }
       return decodeMetadata({
         ...instr,
@@ -560,7 +560,7 @@ export class S3EncryptionClient {
     if (hasFormatKeys(metadata)) return decodeMetadata(metadata);
     const instr = await this.readInstructionFile(request, suffix);
     if (ENCRYPTED_DATA_KEY_V3 in instr) {
-      throw new TamperedObjectError('The instruction file holds a V3 data key but the object lacks x-amz-c / x-amz-d / x-amz-i; the object metadata was removed or changed.');
+      throw new TamperedObjectError('The instruction file holds a V3 data key but the object lacks x-amz-c / x-amz-d / x-amz-i; the object metadata was removed or changed. Restore the object from a trusted copy.');
     }
     return decodeMetadata(instr);
   }
@@ -596,9 +596,9 @@ export class S3EncryptionClient {
     }
     let parsed: unknown;
     try { parsed = JSON.parse(text); } catch (e) {
-      throw new UnknownFormatError(`The instruction file ${request.Key}${suffix} is not JSON; it was changed or is not an instruction file.`, { cause: e });
+      throw new UnknownFormatError(`The instruction file ${request.Key}${suffix} is not JSON; it was changed or is not an instruction file. Restore it from a trusted copy.`, { cause: e });
     }
-    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new UnknownFormatError(`The instruction file ${request.Key}${suffix} is not a JSON object.`);
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new UnknownFormatError(`The instruction file ${request.Key}${suffix} is not a JSON object; it was changed or is not an instruction file. Restore it from a trusted copy.`);
     const out: Record<string, string> = {};
     for (const [k, v] of Object.entries(parsed as Record<string, unknown>)) out[k.toLowerCase()] = typeof v === 'string' ? v : JSON.stringify(v);
     return out;
@@ -636,7 +636,7 @@ export class S3EncryptionClient {
       throw mapKmsError(e, this.kmsKeyId, 'Decrypt');
     }
     if (!res.Plaintext || res.Plaintext.length !== DATA_KEY_LENGTH) {
-      throw new TamperedObjectError('KMS returned a data key that is not 32 bytes; the encrypted data key in the metadata is not an S3 Encryption Client key.');
+      throw new TamperedObjectError('KMS returned a data key that is not 32 bytes; the encrypted data key in the metadata is not an S3 Encryption Client key. Restore the object from a trusted copy.');
     }
     const key = Buffer.from(res.Plaintext);
     this.cache?.putForDecryption(cacheId, { plaintextKey: key, encryptedKey: cm.encryptedDataKey }, bytes);

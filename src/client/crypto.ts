@@ -19,8 +19,8 @@ function hkdf(dataKey: Buffer, messageId: Buffer, info: Buffer, length: number):
 }
 
 function checkInputs(dataKey: Buffer, messageId: Buffer): void {
-  if (dataKey.length !== DATA_KEY_LENGTH) throw new TamperedObjectError(`The data key has ${dataKey.length} bytes, expected ${DATA_KEY_LENGTH}.`);
-  if (messageId.length !== MESSAGE_ID_LENGTH) throw new TamperedObjectError(`The message id has ${messageId.length} bytes, expected ${MESSAGE_ID_LENGTH}.`);
+  if (dataKey.length !== DATA_KEY_LENGTH) throw new TamperedObjectError(`The data key has ${dataKey.length} bytes, expected ${DATA_KEY_LENGTH}: KMS unwrapped a key that no S3 Encryption Client wrote. Restore the object from a trusted copy.`);
+  if (messageId.length !== MESSAGE_ID_LENGTH) throw new TamperedObjectError(`The message id has ${messageId.length} bytes, expected ${MESSAGE_ID_LENGTH}: the object's metadata was changed. Restore the object from a trusted copy.`);
 }
 
 /** Key commitment value of a V3 object: HKDF-SHA512(ikm = data key, salt = message id, info = 0x0073 || "COMMITKEY"), 28 bytes. */

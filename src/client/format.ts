@@ -109,12 +109,12 @@ export function parseJsonMap(raw: string | undefined, what: string): Record<stri
     throw new TamperedObjectError(`The ${what} stored with the object is not valid JSON; the metadata was changed or corrupted. Restore the object from a trusted copy.`, { cause: e });
   }
   if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw new TamperedObjectError(`The ${what} stored with the object is not a JSON object; restore the object from a trusted copy.`);
+    throw new TamperedObjectError(`The ${what} stored with the object is not a JSON object; the metadata was changed. Restore the object from a trusted copy.`);
   }
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(parsed as Record<string, unknown>)) {
     if (typeof v !== 'string') {
-      throw new TamperedObjectError(`The ${what} stored with the object has a non-string value for "${k}"; restore the object from a trusted copy.`);
+      throw new TamperedObjectError(`The ${what} stored with the object has a non-string value for "${k}"; the metadata was changed. Restore the object from a trusted copy.`);
     }
     out[k] = v;
   }
@@ -122,14 +122,14 @@ export function parseJsonMap(raw: string | undefined, what: string): Record<stri
 }
 
 function b64(raw: string | undefined, key: string, expectedLength?: number): Buffer {
-  if (raw === undefined) throw new TamperedObjectError(`Metadata "${key}" is missing; the object's metadata was changed.`);
+  if (raw === undefined) throw new TamperedObjectError(`Metadata "${key}" is missing; the object's metadata was changed. Restore the object from a trusted copy.`);
   const buf = Buffer.from(raw, 'base64');
   // Reject anything that is not canonical base64, so metadata edits cannot hide in padding.
   if (buf.toString('base64') !== raw.trim()) {
-    throw new TamperedObjectError(`Metadata "${key}" is not valid base64; the object's metadata was changed.`);
+    throw new TamperedObjectError(`Metadata "${key}" is not valid base64; the object's metadata was changed. Restore the object from a trusted copy.`);
   }
   if (expectedLength !== undefined && buf.length !== expectedLength) {
-    throw new TamperedObjectError(`Metadata "${key}" has ${buf.length} bytes, expected ${expectedLength}; the object's metadata was changed.`);
+    throw new TamperedObjectError(`Metadata "${key}" has ${buf.length} bytes, expected ${expectedLength}; the object's metadata was changed. Restore the object from a trusted copy.`);
   }
   return buf;
 }
@@ -157,10 +157,10 @@ export function decodeMetadata(m: Record<string, string>): ContentMetadata {
 
   if (ENCRYPTED_DATA_KEY_V3 in m) {
     for (const k of [CONTENT_CIPHER_V3, WRAP_ALG_V3, KEY_COMMITMENT_V3, MESSAGE_ID_V3]) {
-      if (!(k in m)) throw new TamperedObjectError(`V3 metadata "${k}" is missing; the object's metadata was changed.`);
+      if (!(k in m)) throw new TamperedObjectError(`V3 metadata "${k}" is missing; the object's metadata was changed. Restore the object from a trusted copy.`);
     }
     for (const k of [IV, CEK_ALG, WRAP_ALG, MATDESC]) {
-      if (k in m) throw new TamperedObjectError(`V3 object carries the V1/V2 metadata key "${k}"; the object's metadata was changed.`);
+      if (k in m) throw new TamperedObjectError(`V3 object carries the V1/V2 metadata key "${k}"; the object's metadata was changed. Restore the object from a trusted copy.`);
     }
     if (m[CONTENT_CIPHER_V3] !== SUITE_V3_ID_STRING) {
       throw new UnknownFormatError(`Unknown V3 content cipher "${m[CONTENT_CIPHER_V3]}" (only 115, AES-256-GCM with HKDF-SHA512 key commitment, is defined). Upgrade the client if a newer suite exists.`);
@@ -182,23 +182,23 @@ export function decodeMetadata(m: Record<string, string>): ContentMetadata {
 
   if (KEY_V2 in m || KEY_V1 in m) {
     for (const k of [CONTENT_CIPHER_V3, WRAP_ALG_V3, KEY_COMMITMENT_V3, MESSAGE_ID_V3, MAT_DESC_V3, ENCRYPTION_CONTEXT_V3]) {
-      if (k in m) throw new TamperedObjectError(`V1/V2 object carries the V3 metadata key "${k}"; the object's metadata was changed.`);
+      if (k in m) throw new TamperedObjectError(`V1/V2 object carries the V3 metadata key "${k}"; the object's metadata was changed. Restore the object from a trusted copy.`);
     }
     const isV2 = KEY_V2 in m;
     const cek = m[CEK_ALG] ?? CBC;
     const wrap = m[WRAP_ALG];
     if (cek !== GCM && cek !== CBC) {
-      throw new UnknownFormatError(`Unknown content cipher "${cek}" in x-amz-cek-alg; this client reads AES/GCM/NoPadding and (legacy) AES/CBC/PKCS5Padding.`);
+      throw new UnknownFormatError(`Unknown content cipher "${cek}" in x-amz-cek-alg; this client reads AES/GCM/NoPadding and (legacy) AES/CBC/PKCS5Padding. Read it with the client that wrote it, or restore its metadata if it was changed.`);
     }
     if (wrap === undefined) {
       throw new UnknownFormatError('The object has no x-amz-wrap-alg: it was encrypted with a symmetric or asymmetric master key, not KMS. This client only unwraps KMS data keys.');
     }
     if (wrap !== WRAP_KMS_CONTEXT && wrap !== WRAP_KMS_LEGACY) {
-      throw new UnknownFormatError(`Wrapping algorithm "${wrap}" is not supported by this client (it supports kms+context and legacy kms).`);
+      throw new UnknownFormatError(`Wrapping algorithm "${wrap}" is not supported by this client (it supports kms+context and legacy kms). Read it with the keyring it was written with (raw AES or RSA keys), or restore its metadata if it was changed.`);
     }
     if (cek === GCM) {
       if (m[TAG_LEN] !== '128') {
-        throw new TamperedObjectError(`x-amz-tag-len is "${m[TAG_LEN]}", expected 128 for AES/GCM; the object's metadata was changed.`);
+        throw new TamperedObjectError(`x-amz-tag-len is "${m[TAG_LEN]}", expected 128 for AES/GCM; the object's metadata was changed. Restore the object from a trusted copy.`);
       }
     }
     return {

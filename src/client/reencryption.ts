@@ -48,7 +48,7 @@ export async function startReencryptionJob(
   const started: StartedReencryptionJob[] = [];
   for (const input of buildCreateJobInputs(parameters, options)) {
     const out = await s3control.send(new Command(input), { abortSignal: options.abortSignal });
-    if (!out.JobId) throw new Error(`CreateJob returned no JobId for '${input.Description}'.`);
+    if (!out.JobId) throw new Error(`CreateJob returned no JobId for '${input.Description}'; check the S3 Control client's endpoint and account id, then start again (the same inputs start no duplicate job).`);
     started.push({ jobId: out.JobId, input });
   }
   return started;

@@ -375,7 +375,7 @@ export class SseCustomerKey {
       ...options.newKey.requestParams(),
     }), sendOptions);
     const UploadId = created.UploadId;
-    if (!UploadId) throw new Error(`CreateMultipartUpload for s3://${Bucket}/${Key} returned no UploadId.`);
+    if (!UploadId) throw new Error(`CreateMultipartUpload for s3://${Bucket}/${Key} returned no UploadId; check that the S3 client's endpoint is Amazon S3 or S3-compatible.`);
 
     try {
       const count = Math.ceil(size / partSize);
