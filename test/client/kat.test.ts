@@ -207,6 +207,47 @@ describe.each(['v3', 'v2'] as const)('%s tampering releases no plaintext', (vers
     o.metadata = { ...original };
     expect(await (await client.getObject({ Bucket: B, Key: 'k', encryptionContext: EC })).Body.transformToString()).toBe(PLAINTEXT.toString());
   });
+
+  test('every byte of every metadata value', async () => {
+    const { s3, client } = setup(version);
+    await client.putObject({ Bucket: B, Key: 'k', Body: PLAINTEXT, encryptionContext: EC });
+    const o = s3.objects.get(`${B}/k`)!;
+    const original = { ...o.metadata };
+    // Binary values (base64) and the error each of their bytes must give.
+    const binary: Record<string, new (...a: any[]) => Error> = version === 'v3'
+      ? { 'x-amz-d': KeyCommitmentMismatchError, 'x-amz-i': KeyCommitmentMismatchError, 'x-amz-3': EncryptionContextMismatchError }
+      : { 'x-amz-iv': TamperedObjectError, 'x-amz-key-v2': EncryptionContextMismatchError };
+    const typed = [TamperedObjectError, EncryptionContextMismatchError, UnknownFormatError];
+    let cases = 0;
+    for (const key of Object.keys(original)) {
+      if (key === 'x-amz-unencrypted-content-length') continue; // not authenticated by any version: checked below
+      const values: string[] = [];
+      if (key in binary) {
+        const bytes = Buffer.from(original[key], 'base64');
+        for (let i = 0; i < bytes.length; i++) values.push(flip(bytes, i).toString('base64'));
+      } else {
+        const text = original[key];
+        for (let i = 0; i < text.length; i++) values.push(text.slice(0, i) + String.fromCharCode(text.charCodeAt(i) ^ 1) + text.slice(i + 1));
+      }
+      for (const value of values) {
+        o.metadata = { ...original, [key]: value };
+        const err = await client.getObject({ Bucket: B, Key: 'k', encryptionContext: EC }).then(() => undefined, (e) => e);
+        if (key in binary) expect([key, value, err?.constructor?.name]).toEqual([key, value, binary[key].name]);
+        else expect([key, value, typed.some((t) => err instanceof t)]).toEqual([key, value, true]);
+        cases++;
+      }
+    }
+    expect(cases).toBeGreaterThan(150);
+    if (version === 'v2') {
+      // The plaintext length is a hint the format does not authenticate; the body's own length rules.
+      o.metadata = { ...original, 'x-amz-unencrypted-content-length': '999' };
+      const out = await client.getObject({ Bucket: B, Key: 'k', encryptionContext: EC });
+      expect(out.ContentLength).toBe(PLAINTEXT.length);
+      expect(await out.Body.transformToString()).toBe(PLAINTEXT.toString());
+    }
+    o.metadata = { ...original };
+    expect(await (await client.getObject({ Bucket: B, Key: 'k', encryptionContext: EC })).Body.transformToString()).toBe(PLAINTEXT.toString());
+  });
 });
 
 describe('wrong context, wrong key, legacy', () => {
