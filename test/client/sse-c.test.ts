@@ -250,3 +250,48 @@ describe('rekeyObject option validation happens before any request', () => {
     expect((err as Error).message).toMatch(message);
   });
 });
+
+describe('re-keying very large objects', () => {
+  test('above 10,000 default parts the part size grows so the copy stays within S3\'s part limit', async () => {
+    const TIB = 1024 ** 4;
+    const size = 6 * TIB + 12345;
+    const s3 = new S3Client({ region: 'us-east-1', endpoint: 'https://s3.example.com', credentials: { accessKeyId: 'x', secretAccessKey: 'y' } });
+    const ranges: [number, number, number][] = [];
+    const calls: string[] = [];
+    // Answers every command before it is serialized or sent: only the client's requests are under test.
+    s3.middlewareStack.add((_next, context) => async (args: any) => {
+      calls.push(context.commandName as string);
+      switch (context.commandName) {
+        case 'HeadObjectCommand': return { output: { ContentLength: size, ETag: '"src"', $metadata: {} }, response: {} };
+        case 'GetObjectTaggingCommand': return { output: { TagSet: [], $metadata: {} }, response: {} };
+        case 'CreateMultipartUploadCommand': return { output: { UploadId: 'u1', $metadata: {} }, response: {} };
+        case 'UploadPartCopyCommand': {
+          const m = /^bytes=(\d+)-(\d+)$/.exec(args.input.CopySourceRange)!;
+          ranges.push([args.input.PartNumber, Number(m[1]), Number(m[2])]);
+          expect(args.input.CopySourceIfMatch).toBe('"src"');
+          return { output: { CopyPartResult: { ETag: `"p${args.input.PartNumber}"` }, $metadata: {} }, response: {} };
+        }
+        case 'CompleteMultipartUploadCommand':
+          expect(args.input.MultipartUpload.Parts).toHaveLength(ranges.length);
+          return { output: { ETag: '"done"', $metadata: {} }, response: {} };
+        default: throw new Error(`unexpected ${context.commandName}`);
+      }
+    }, { step: 'initialize', name: 'answerLocally' });
+    const oldKey = SseCustomerKey.generate();
+    const result = await oldKey.rekeyObject(s3, { Bucket: 'b', Key: 'huge', newKey: SseCustomerKey.generate(), concurrency: 8 });
+    expect(result).toMatchObject({ method: 'UploadPartCopy', sizeBytes: size, ETag: '"done"' });
+    expect(result.parts).toBeLessThanOrEqual(10_000);
+    expect(result.parts).toBe(ranges.length);
+    ranges.sort((a, b) => a[0] - b[0]);
+    let next = 0;
+    ranges.forEach(([n, start, end], i) => {
+      expect([n, start]).toEqual([i + 1, next]);
+      const length = end - start + 1;
+      if (i < ranges.length - 1) expect(length).toBeGreaterThanOrEqual(512 * 1024 ** 2);
+      expect(length).toBeLessThanOrEqual(5 * 1024 ** 3);
+      next = end + 1;
+    });
+    expect(next).toBe(size);
+    expect(calls.filter((c) => c === 'AbortMultipartUploadCommand')).toHaveLength(0);
+  });
+});
