@@ -606,12 +606,13 @@ export class S3EncryptionClient {
 
   private async decryptDataKey(cm: ContentMetadata, requested: EncryptionContext, bytes: number): Promise<Buffer> {
     const stored = cm.storedContext;
-    // Legacy `kms` objects carry no caller context (only kms_cmk_id): a context given on read cannot
-    // be checked, so it is refused rather than ignored, which would look like it had been verified.
-    if (cm.wrapAlg === WRAP_KMS_LEGACY && Object.keys(requested).length > 0) {
+    // Legacy `kms` objects: KMS checks the stored material description, and the format asks nothing
+    // of the caller (mail that SES stored reads without knowing the context SES used). A context the caller does
+    // give is compared all the same, never ignored, which would look as if it had been verified.
+    if (cm.wrapAlg === WRAP_KMS_LEGACY && Object.keys(requested).length > 0 && !sameMap(withoutReserved(stored), requested)) {
       throw new EncryptionContextMismatchError(
-        `The object uses the legacy 'kms' key wrapping, which stores no encryption context, but one was given (keys: ${keysOf(requested)}). ` +
-        'Read it without encryptionContext, then re-encrypt it with this client so its context is bound to the data key.');
+        `The encryption context given (keys: ${keysOf(requested)}) does not match the material description the legacy 'kms' object was written with ` +
+        `(keys: ${keysOf(withoutReserved(stored))}). Pass the same context, or none to read it as the legacy clients do.`);
     }
     if (cm.wrapAlg === WRAP_KMS_CONTEXT) {
       const user = withoutReserved(stored);

@@ -297,11 +297,40 @@ describe('wrong context, wrong key, legacy', () => {
       expect(out.authenticated).toBe(false);
       expect(out.formatVersion).toBe(key === 'v1' ? 'v1' : 'v2');
       expect(await out.Body.transformToString()).toBe(PLAINTEXT.toString());
-      // The legacy wrapping stores no caller context, so a context given on read is refused, not ignored.
+      // A context given on read is compared with the stored material description, never ignored.
       const before = kms.decryptCalls;
       await expect(lenient.getObject({ Bucket: B, Key: key, encryptionContext: EC })).rejects.toThrow(EncryptionContextMismatchError);
-      await expect(lenient.getObject({ Bucket: B, Key: key, encryptionContext: EC })).rejects.toThrow(/legacy 'kms' key wrapping, which stores no encryption context/);
+      await expect(lenient.getObject({ Bucket: B, Key: key, encryptionContext: EC })).rejects.toThrow(/material description the legacy 'kms' object/);
       expect(kms.decryptCalls).toBe(before);
     }
+  });
+
+  test('legacy kms with a material description: read with the same context or none, refused with another', async () => {
+    const s3 = new FakeS3();
+    const kms = new FakeKms(['key-1']);
+    const matdesc = { kms_cmk_id: 'key-1', ...EC };
+    const iv = Buffer.alloc(16, 3);
+    const c = crypto.createCipheriv('aes-256-cbc', DATA_KEY, iv);
+    s3.objects.set(`${B}/v1`, {
+      body: Buffer.concat([c.update(PLAINTEXT), c.final()]),
+      metadata: {
+        'x-amz-key': kms.wrap('key-1', DATA_KEY, matdesc).toString('base64'),
+        'x-amz-iv': iv.toString('base64'),
+        'x-amz-matdesc': JSON.stringify(matdesc),
+        'x-amz-wrap-alg': 'kms',
+      },
+    });
+    const client = new S3EncryptionClient({ s3: s3.asClient(), kms: kms.asClient(), kmsKeyId: 'key-1', enableLegacyUnauthenticatedModes: true });
+    for (const encryptionContext of [EC, undefined]) {
+      const out = await client.getObject({ Bucket: B, Key: 'v1', encryptionContext });
+      expect(out.encryptionContext).toEqual(EC);
+      expect(await out.Body.transformToString()).toBe(PLAINTEXT.toString());
+    }
+    for (const encryptionContext of [{ ...EC, tenant: 'other' }, { tenant: 'acme' }, { ...EC, extra: 'x' }]) {
+      await expect(client.getObject({ Bucket: B, Key: 'v1', encryptionContext })).rejects.toThrow(EncryptionContextMismatchError);
+    }
+    // KMS itself checks the stored description: changing it in the metadata fails the unwrap.
+    s3.objects.get(`${B}/v1`)!.metadata['x-amz-matdesc'] = JSON.stringify({ ...matdesc, tenant: 'other' });
+    await expect(client.getObject({ Bucket: B, Key: 'v1' })).rejects.toThrow(EncryptionContextMismatchError);
   });
 });
