@@ -1,7 +1,8 @@
 /**
  * Typed errors of S3EncryptionClient. Every message says what happened and what to do. Catch
- * `S3EncryptionClientError` for every error the client raises for an object, or a subclass for one
- * case. (The SSE-C helpers have their own `SseCustomerKeyError`; invalid cache options throw RangeError.)
+ * `S3EncryptionClientError` for every error the client itself raises, or a subclass for one case.
+ * S3 and KMS errors that say nothing about encryption (network, throttling, NoSuchKey) pass through
+ * from the SDK. The SSE-C helpers have their own `SseCustomerKeyError`; invalid cache options throw RangeError.
  */
 export class S3EncryptionClientError extends Error {
   /** Stable machine-readable code, same as the class name. */
