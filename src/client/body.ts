@@ -144,7 +144,9 @@ export const VERIFY_SEGMENT = 4 * 1024 * 1024;
  * GCM tag and deriving each segment's tag. Second pass (the returned stream): decrypt the file,
  * releasing a segment only when its tag still verifies.
  */
-export async function decryptGcmSpooled(source: CiphertextSource | undefined, p: GcmParams, tempDir?: string): Promise<DecryptedBody> {
+export async function decryptGcmSpooled(
+  source: CiphertextSource | undefined, p: GcmParams, ciphertextLength: number | undefined, tempDir?: string,
+): Promise<DecryptedBody> {
   const dir = await fs.promises.mkdtemp(path.join(tempDir ?? os.tmpdir(), 's3ec-'));
   track(dir);
   const file = path.join(dir, 'ciphertext');
@@ -159,7 +161,7 @@ export async function decryptGcmSpooled(source: CiphertextSource | undefined, p:
     // One write in flight while the next batch is read and verified: disk and CPU overlap.
     let writing: Promise<void> | undefined;
     let writeError: unknown;
-    const st = await verifySegments(source, gcm, async (part, last) => {
+    const st = await verifySegments(source, gcm, ciphertextLength, async (part, last) => {
       if (part.length) { batch.push(part); batchLen += part.length; }
       if (batchLen >= SPOOL_WRITE_BATCH || last) {
         if (writing) await writing;
@@ -213,20 +215,25 @@ export async function writeAll(fh: Pick<fs.promises.FileHandle, 'writev'>, bufs:
  * First pass of a two-pass read: verifies the GCM tag over the whole object with GHASH only (no
  * decryption) and returns, for each segment, the tag its decryption on its own must produce (see
  * GcmSegments). `sink` sees every ciphertext byte (spooling), and is called once more with `last` set
- * before the tag is checked. Throws TamperedObjectError on a bad tag.
+ * before the tag is checked. Throws TamperedObjectError on a bad tag, or when the body's length is
+ * not the `announced` one (its ContentLength), as soon as it runs past it.
  */
 async function verifySegments(
-  source: CiphertextSource | undefined, gcm: GcmSegments,
+  source: CiphertextSource | undefined, gcm: GcmSegments, announced: number | undefined,
   sink?: (ciphertext: Buffer, last: boolean) => Promise<void>,
 ): Promise<SegmentTags> {
   const split = new TagSplitter();
+  let size = 0;
   try {
     for await (const chunk of iterate(source)) {
+      size += chunk.length;
+      if (announced !== undefined && size > announced) throw wrongLength(size, announced, true);
       for (const part of split.push(chunk)) {
         gcm.update(part);
         if (sink) await sink(part, false);
       }
     }
+    if (announced !== undefined && size !== announced) throw wrongLength(size, announced, false);
     if (sink) await sink(Buffer.alloc(0), true);
     const tags = gcm.verify(split.tag());
     if (!tags) throw tamperedTag();
@@ -254,7 +261,7 @@ export async function decryptGcmRefetched(
   fetchAgain: () => Promise<{ Body?: unknown; ContentLength?: number }>,
 ): Promise<DecryptedBody> {
   const gcm = new GcmSegments(p, VERIFY_SEGMENT);
-  const st = await verifySegments(source, gcm);
+  const st = await verifySegments(source, gcm, ciphertextLength);
   let again: { Body?: unknown; ContentLength?: number };
   try {
     again = await fetchAgain();

@@ -514,7 +514,7 @@ export class S3EncryptionClient {
       } else if (ctLength !== undefined && ctLength <= this.maxBufferBytes + TAG_LENGTH) {
         body = withReaders(Readable.from(await decryptGcmBuffered(source as any, params, ctLength), { objectMode: false }));
       } else if (this.largeObjects === 'spool') {
-        body = await decryptGcmSpooled(source as any, params, this.tempDir);
+        body = await decryptGcmSpooled(source as any, params, ctLength, this.tempDir);
       } else if (this.largeObjects === 'refetch') {
         // Pin the exact object that was verified; the segment tags catch anything else.
         const pinned = { ...request, IfMatch: res.ETag ?? request.IfMatch, VersionId: res.VersionId ?? request.VersionId };

@@ -105,9 +105,13 @@ describe('streaming writes', () => {
   });
 });
 
-describe('buffered reads', () => {
-  test('a body longer or shorter than its ContentLength fails as tampered, with no plaintext', async () => {
-    const { s3, client } = make();
+describe('announced length', () => {
+  test.each([
+    ['buffered', {}],
+    ['spooled', { maxBufferBytes: 1024 }],
+    ['refetched', { maxBufferBytes: 1024, largeObjects: 'refetch' }],
+  ])('%s: a body longer or shorter than its ContentLength fails as tampered, with no plaintext', async (_mode, extra) => {
+    const { s3, client } = make(extra);
     const data = crypto.randomBytes(300_000);
     await client.putObject({ Bucket: B, Key: 'k', Body: data });
     const realSend = s3.send.bind(s3);
