@@ -92,6 +92,20 @@ function wrongLength(got: number, announced: number, more: boolean): TamperedObj
 }
 
 /**
+ * The source's chunks, failing as tampered as soon as they run past `announced` bytes (the response's
+ * ContentLength), so memory and work stay bounded whatever the storage sends, or when they end short.
+ */
+async function* exactly(source: CiphertextSource | undefined, announced: number | undefined): AsyncGenerator<Buffer> {
+  let size = 0;
+  for await (const chunk of iterate(source)) {
+    size += chunk.length;
+    if (announced !== undefined && size > announced) throw wrongLength(size, announced, true);
+    yield chunk;
+  }
+  if (announced !== undefined && size !== announced) throw wrongLength(size, announced, false);
+}
+
+/**
  * Decrypts in memory an object of `length` ciphertext bytes (its ContentLength, which the caller
  * checked against the buffer limit); returns the plaintext only after the tag verified.
  */
@@ -99,19 +113,16 @@ export async function decryptGcmBuffered(source: CiphertextSource | undefined, p
   const d = gcmDecryptor(p);
   const split = new TagSplitter();
   const out: Buffer[] = [];
-  let size = 0;
   const wipe = () => { for (const b of out) b.fill(0); };
-  for await (const chunk of iterate(source)) {
-    size += chunk.length;
-    if (size > length) {
-      // Memory stays bounded by the announced length, whatever the storage sends.
-      wipe();
-      destroySource(source);
-      throw wrongLength(size, length, true);
+  try {
+    for await (const chunk of exactly(source, length)) {
+      for (const part of split.push(chunk)) out.push(d.update(part));
     }
-    for (const part of split.push(chunk)) out.push(d.update(part));
+  } catch (e) {
+    wipe();
+    destroySource(source);
+    throw e;
   }
-  if (size !== length) { wipe(); throw wrongLength(size, length, false); }
   d.setAuthTag(split.tag());
   try {
     out.push(d.final());
@@ -223,17 +234,13 @@ async function verifySegments(
   sink?: (ciphertext: Buffer, last: boolean) => Promise<void>,
 ): Promise<SegmentTags> {
   const split = new TagSplitter();
-  let size = 0;
   try {
-    for await (const chunk of iterate(source)) {
-      size += chunk.length;
-      if (announced !== undefined && size > announced) throw wrongLength(size, announced, true);
+    for await (const chunk of exactly(source, announced)) {
       for (const part of split.push(chunk)) {
         gcm.update(part);
         if (sink) await sink(part, false);
       }
     }
-    if (announced !== undefined && size !== announced) throw wrongLength(size, announced, false);
     if (sink) await sink(Buffer.alloc(0), true);
     const tags = gcm.verify(split.tag());
     if (!tags) throw tamperedTag();

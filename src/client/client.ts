@@ -200,6 +200,11 @@ export class S3EncryptionClient {
 
   private readonly s3: S3Client;
   private readonly kms: KMSClient;
+  /**
+   * Keeps this client's entries in a shared cache apart from those of clients with another KMS
+   * client, which may hold other credentials, region or account and must not get a key KMS never gave it.
+   */
+  private readonly cachePartition: string;
   private readonly kmsKeyId: string;
   private readonly version: 'v2' | 'v3';
   private readonly policy: CommitmentPolicy;
@@ -220,6 +225,8 @@ export class S3EncryptionClient {
     if (!props.kmsKeyId) throw new InvalidRequestError('S3EncryptionClient needs a KMS key id, ARN or alias in `kmsKeyId`.');
     this.s3 = props.s3;
     this.kms = props.kms;
+    if (!partitions.has(this.kms)) partitions.set(this.kms, crypto.randomUUID());
+    this.cachePartition = partitions.get(this.kms)!;
     this.kmsKeyId = props.kmsKeyId;
     this.version = props.formatVersion ?? 'v3';
     if (this.version !== 'v3' && this.version !== 'v2') throw new InvalidRequestError(`formatVersion must be 'v3' or 'v2', got ${String(this.version)}.`);
@@ -454,7 +461,7 @@ export class S3EncryptionClient {
       if (typeof ec[k] !== 'string') throw new InvalidRequestError(`Encryption context value of "${k}" must be a string; convert it with String() (the same string must be given on read).`);
     }
     const kmsContext = { ...ec, [EC_CEK_ALG_KEY]: this.version === 'v3' ? SUITE_V3_ID_STRING : GCM };
-    const cacheId = this.cache ? DataKeyCache.encryptionId(cachePartition(this.kms), this.kmsKeyId, this.version, kmsContext) : '';
+    const cacheId = this.cache ? DataKeyCache.encryptionId(this.cachePartition, this.kmsKeyId, this.version, kmsContext) : '';
     const cached = this.cache?.takeForEncryption(cacheId, length);
     if (cached) return { version: this.version, plaintextKey: cached.plaintextKey, encryptedKey: cached.encryptedKey, kmsContext };
 
@@ -606,27 +613,25 @@ export class S3EncryptionClient {
 
   private async decryptDataKey(cm: ContentMetadata, requested: EncryptionContext, bytes: number): Promise<Buffer> {
     const stored = cm.storedContext;
-    // Legacy `kms` objects: KMS checks the stored material description, and the format asks nothing
-    // of the caller (mail that SES stored reads without knowing the context SES used). A context the caller does
-    // give is compared all the same, never ignored, which would look as if it had been verified.
-    if (cm.wrapAlg === WRAP_KMS_LEGACY && Object.keys(requested).length > 0 && !sameMap(withoutReserved(stored), requested)) {
-      throw new EncryptionContextMismatchError(
-        `The encryption context given (keys: ${keysOf(requested)}) does not match the material description the legacy 'kms' object was written with ` +
-        `(keys: ${keysOf(withoutReserved(stored))}). Pass the same context, or none to read it as the legacy clients do.`);
+    const user = withoutReserved(stored);
+    const legacy = cm.wrapAlg === WRAP_KMS_LEGACY;
+    // kms+context: the given context must equal the stored one. Legacy `kms`: KMS checks the stored
+    // material description and the format asks nothing of the reader (mail that SES stored reads
+    // without knowing the context SES used), but a context the caller gives is compared, never ignored.
+    if ((!legacy || Object.keys(requested).length > 0) && !sameMap(user, requested)) {
+      throw new EncryptionContextMismatchError(legacy
+        ? `The encryption context given (keys: ${keysOf(requested)}) does not match the material description the legacy 'kms' object was written with ` +
+          `(keys: ${keysOf(user)}). Pass the same context, or none to read it as the legacy clients do.`
+        : `The encryption context given (keys: ${keysOf(requested)}) does not match the one the object was written with (keys: ${keysOf(user)}). ` +
+          'Pass the same encryptionContext to getObject that was given to putObject.');
     }
     if (cm.wrapAlg === WRAP_KMS_CONTEXT) {
-      const user = withoutReserved(stored);
-      if (!sameMap(user, requested)) {
-        throw new EncryptionContextMismatchError(
-          `The encryption context given (keys: ${keysOf(requested)}) does not match the one the object was written with (keys: ${keysOf(user)}). ` +
-          'Pass the same encryptionContext to getObject that was given to putObject.');
-      }
       const expectedCek = cm.version === 'v3' ? SUITE_V3_ID_STRING : cm.contentCipher;
       if (EC_CEK_ALG_KEY in stored && stored[EC_CEK_ALG_KEY] !== expectedCek) {
         throw new TamperedObjectError(`The stored encryption context names content cipher "${stored[EC_CEK_ALG_KEY]}" but the object metadata says "${expectedCek}": the metadata was changed (possible downgrade). Restore the object from a trusted copy.`);
       }
     }
-    const cacheId = this.cache ? DataKeyCache.decryptionId(cachePartition(this.kms), this.kmsKeyId, cm.encryptedDataKey, stored) : '';
+    const cacheId = this.cache ? DataKeyCache.decryptionId(this.cachePartition, this.kmsKeyId, cm.encryptedDataKey, stored) : '';
     const cached = this.cache?.takeForDecryption(cacheId, bytes);
     if (cached) return cached.plaintextKey;
     this.kmsCalls++;
@@ -660,17 +665,8 @@ function mapKmsError(e: unknown, keyId: string, op: string): Error {
   return e as Error;
 }
 
+/** One id per KMS client instance, the partition of a shared data-key cache. */
 const partitions = new WeakMap<object, string>();
-/**
- * A shared cache keeps the entries of clients with different KMS clients apart: another KMS client
- * may hold other credentials, region or account, and must not get a data key that KMS never gave it.
- */
-function cachePartition(kms: object): string {
-  let id = partitions.get(kms);
-  if (!id) { id = crypto.randomUUID(); partitions.set(kms, id); }
-  return id;
-}
-
 function withoutReserved(m: EncryptionContext): EncryptionContext {
   const out: EncryptionContext = {};
   for (const [k, v] of Object.entries(m)) if (!RESERVED_CONTEXT_KEYS.includes(k)) out[k] = v;

@@ -250,6 +250,23 @@ describe.each(['v3', 'v2'] as const)('%s tampering releases no plaintext', (vers
   });
 });
 
+/** Stores a legacy AES-CBC object with a `kms`-wrapped data key, as the SDK v1 clients wrote it. */
+function putLegacy(s3: FakeS3, kms: FakeKms, key: string, keyName: 'x-amz-key' | 'x-amz-key-v2', matdesc: Record<string, string>): void {
+  const iv = Buffer.alloc(16, 7);
+  const c = crypto.createCipheriv('aes-256-cbc', DATA_KEY, iv);
+  s3.objects.set(`${B}/${key}`, {
+    body: Buffer.concat([c.update(PLAINTEXT), c.final()]),
+    metadata: {
+      [keyName]: kms.wrap('key-1', DATA_KEY, matdesc).toString('base64'),
+      'x-amz-iv': iv.toString('base64'),
+      'x-amz-matdesc': JSON.stringify(matdesc),
+      'x-amz-wrap-alg': 'kms',
+      ...(keyName === 'x-amz-key-v2' ? { 'x-amz-cek-alg': 'AES/CBC/PKCS5Padding' } : {}),
+      'x-amz-unencrypted-content-length': String(PLAINTEXT.length),
+    },
+  });
+}
+
 describe('wrong context, wrong key, legacy', () => {
   test('encryption context must match', async () => {
     const { client } = setup('v3');
@@ -274,22 +291,8 @@ describe('wrong context, wrong key, legacy', () => {
   test('legacy V1 (x-amz-key, AES-CBC, kms) only when enabled', async () => {
     const s3 = new FakeS3();
     const kms = new FakeKms(['key-1']);
-    const matdesc = { kms_cmk_id: 'key-1' };
-    const iv = Buffer.alloc(16, 7);
-    const c = crypto.createCipheriv('aes-256-cbc', DATA_KEY, iv);
-    const body = Buffer.concat([c.update(PLAINTEXT), c.final()]);
-    for (const [key, keyName] of [['v1', 'x-amz-key'], ['v2cbc', 'x-amz-key-v2']]) {
-      s3.objects.set(`${B}/${key}`, {
-        body,
-        metadata: {
-          [keyName]: kms.wrap('key-1', DATA_KEY, matdesc).toString('base64'),
-          'x-amz-iv': iv.toString('base64'),
-          'x-amz-matdesc': JSON.stringify(matdesc),
-          'x-amz-wrap-alg': 'kms',
-          ...(keyName === 'x-amz-key-v2' ? { 'x-amz-cek-alg': 'AES/CBC/PKCS5Padding' } : {}),
-          'x-amz-unencrypted-content-length': String(PLAINTEXT.length),
-        },
-      });
+    for (const [key, keyName] of [['v1', 'x-amz-key'], ['v2cbc', 'x-amz-key-v2']] as const) {
+      putLegacy(s3, kms, key, keyName, { kms_cmk_id: 'key-1' });
       const strict = new S3EncryptionClient({ s3: s3.asClient(), kms: kms.asClient(), kmsKeyId: 'key-1' });
       await expect(strict.getObject({ Bucket: B, Key: key })).rejects.toBeInstanceOf(LegacyFormatRefusedError);
       const lenient = new S3EncryptionClient({ s3: s3.asClient(), kms: kms.asClient(), kmsKeyId: 'key-1', enableLegacyUnauthenticatedModes: true });
@@ -309,17 +312,7 @@ describe('wrong context, wrong key, legacy', () => {
     const s3 = new FakeS3();
     const kms = new FakeKms(['key-1']);
     const matdesc = { kms_cmk_id: 'key-1', ...EC };
-    const iv = Buffer.alloc(16, 3);
-    const c = crypto.createCipheriv('aes-256-cbc', DATA_KEY, iv);
-    s3.objects.set(`${B}/v1`, {
-      body: Buffer.concat([c.update(PLAINTEXT), c.final()]),
-      metadata: {
-        'x-amz-key': kms.wrap('key-1', DATA_KEY, matdesc).toString('base64'),
-        'x-amz-iv': iv.toString('base64'),
-        'x-amz-matdesc': JSON.stringify(matdesc),
-        'x-amz-wrap-alg': 'kms',
-      },
-    });
+    putLegacy(s3, kms, 'v1', 'x-amz-key', matdesc);
     const client = new S3EncryptionClient({ s3: s3.asClient(), kms: kms.asClient(), kmsKeyId: 'key-1', enableLegacyUnauthenticatedModes: true });
     for (const encryptionContext of [EC, undefined]) {
       const out = await client.getObject({ Bucket: B, Key: 'v1', encryptionContext });
