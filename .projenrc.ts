@@ -48,6 +48,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@types/aws-lambda@^8',
     'esbuild@^0.25',
     'aws-cdk@2.1148.1',
+    // The IAM engine of the access matrices (test only: evaluates the synthesized policies).
+    '@cloud-copilot/iam-simulate@0.1.173',
   ],
 
   // The bundled handlers run on the newest Node.js Lambda runtime (AwsSolutions-L1).
