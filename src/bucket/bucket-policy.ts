@@ -36,12 +36,55 @@ export function encryptionDenyStatements(bucketArn: string, keyArn: string, mode
       StringNotEquals: { [SSE_HEADER]: algorithm },
       Null: { [SSE_HEADER]: 'false' },
     }),
-    deny('DenyPutObjectWithAnotherKmsKey', bucketArn, {
-      StringNotEquals: { [KEY_HEADER]: keyArn },
-      Null: { [KEY_HEADER]: 'false' },
+    new KeyPinStatement(bucketArn, keyArn),
+    // PutObject API reference (SSEKMSKeyId): "If you specify x-amz-server-side-encryption:aws:kms or
+    // aws:kms:dsse, but don't provide x-amz-server-side-encryption-aws-kms-key-id, Amazon S3 uses the
+    // AWS managed key (aws/s3) to protect the data." Such a PUT would escape the bucket's key.
+    // UploadPart, UploadPartCopy and CompleteMultipartUpload carry no SSE header, so this never
+    // matches them.
+    deny('DenyPutObjectWithKmsAlgorithmButNoKeyId', bucketArn, {
+      Null: { [SSE_HEADER]: 'false', [KEY_HEADER]: 'true' },
     }),
     deny('DenyPutObjectWithSseCustomerKey', bucketArn, { Null: { [SSE_C_HEADER]: 'false' } }),
   ];
+}
+
+/**
+ * The denial of PUTs that name a KMS key other than the bucket's, with a public way to exempt
+ * prefixes whose writes another construct governs (a TenantKeyring pins its own keys there): the
+ * statement then denies everything but those prefixes (`NotResource`).
+ */
+export class KeyPinStatement extends iam.PolicyStatement {
+  public static readonly SID = 'DenyPutObjectWithAnotherKmsKey';
+  private readonly exempt: string[] = [];
+
+  constructor(bucketArn: string, keyArn: string) {
+    super({
+      sid: KeyPinStatement.SID,
+      effect: iam.Effect.DENY,
+      principals: [new iam.AnyPrincipal()],
+      actions: ['s3:PutObject'],
+      resources: [`${bucketArn}/*`],
+      conditions: {
+        StringNotEquals: { [KEY_HEADER]: keyArn },
+        Null: { [KEY_HEADER]: 'false' },
+      },
+    });
+  }
+
+  /** Leaves the objects matching `objectsArnPattern` (e.g. `arn:...:bucket/tenants/*`) to other statements. */
+  public exemptObjects(objectsArnPattern: string): void {
+    if (!this.exempt.includes(objectsArnPattern)) this.exempt.push(objectsArnPattern);
+  }
+
+  public toStatementJson(): any {
+    const json = super.toStatementJson();
+    if (this.exempt.length > 0 && json.Resource !== undefined) {
+      delete json.Resource;
+      json.NotResource = this.exempt.length === 1 ? this.exempt[0] : [...this.exempt];
+    }
+    return json;
+  }
 }
 
 /**

@@ -7,7 +7,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { AccessLogBucket } from './access-log-bucket';
-import { encryptionDenyStatements, logDeliveryStatement } from './bucket-policy';
+import { encryptionDenyStatements, KeyPinStatement, logDeliveryStatement } from './bucket-policy';
 import { replicate } from './replication';
 import { generatedBucketName } from '../internal/names';
 import { checkIntRange, invalidProp, warnWeakened } from '../internal/validation';
@@ -301,6 +301,7 @@ export class EncryptedBucket extends s3.Bucket {
   private readonly ownsKey: boolean;
   private readonly pendingKeyStatements: iam.PolicyStatement[] = [];
   private replicationSources = 0;
+  private keyPin?: KeyPinStatement;
 
   constructor(scope: Construct, id: string, props: EncryptedBucketProps = {}) {
     const mode = props.objectEncryption ?? ObjectEncryption.SSE_KMS;
@@ -375,6 +376,7 @@ export class EncryptedBucket extends s3.Bucket {
 
     // Bucket policy: the encryption denials.
     for (const statement of encryptionDenyStatements(this.bucketArn, key.keyArn, mode)) {
+      if (statement instanceof KeyPinStatement) this.keyPin = statement;
       this.addToResourcePolicy(statement);
     }
 
@@ -524,6 +526,24 @@ export class EncryptedBucket extends s3.Bucket {
     if (!Token.isUnresolved(sourceBucketArn)) {
       this.node.addMetadata('cdk-s3-encryption:replication-source', sourceBucketArn);
     }
+  }
+
+  /**
+   * Leaves the writes under a prefix to another construct's key rules: the bucket policy's denial
+   * of PUTs naming another KMS key no longer covers `<prefix>*`. Whoever calls this must deny the
+   * keys it does not want there (a TenantKeyring pins each tenant's key under its prefix). PUTs
+   * naming another algorithm, an SSE-C key, or `aws:kms` without a key id stay denied everywhere.
+   *
+   * @param prefix object-key prefix, e.g. `tenants/`
+   */
+  public allowOtherKmsKeysUnder(prefix: string): void {
+    if (!this.keyPin) {
+      invalidProp(this, 'objectEncryption', this.objectEncryption, 'pins no KMS key (SSE_C), so there is nothing to exempt a prefix from');
+    }
+    if (!Token.isUnresolved(prefix) && (prefix.length === 0 || prefix.startsWith('/') || prefix.includes('*'))) {
+      invalidProp(this, 'prefix', prefix, 'must be a non-empty object-key prefix without "*" that does not start with "/"');
+    }
+    this.keyPin.exemptObjects(`${this.bucketArn}/${prefix}*`);
   }
 
   /** A key-policy statement id, unique per bucket when the key is shared with other buckets. */
