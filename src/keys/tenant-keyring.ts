@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import { Aws, CfnResource, Duration, Names, IResolvable, IResolveContext, NestedStack, RemovalPolicy, Stack, Tags, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import * as s3 from 'aws-cdk-lib/aws-s3';
 import { RegionInfo } from 'aws-cdk-lib/region-info';
 import { Construct, IConstruct } from 'constructs';
 import { denyCreateGrantStatement, S3_KEY_READ_ACTIONS, S3_KEY_WRITE_ACTIONS } from './key-policy';
@@ -329,7 +328,8 @@ export class TenantKeyring extends Construct {
     for (const statement of tenantBucketStatements(this.scope, bucket.bucketKey.keyArn, stack.partition, this.abac)) {
       bucket.addToResourcePolicy(statement);
     }
-    exemptTenantPrefixFromKeyPin(this, bucket, `${bucket.stableBucketArn}/${this.tenantsPrefix}*`);
+    // The bucket's own key pin would deny every tenant key: leave the tenant root to the statements above.
+    bucket.allowOtherKmsKeysUnder(this.tenantsPrefix);
     this.node.addValidation({ validate: () => this.validateShards() });
   }
 
@@ -665,34 +665,4 @@ class ManagedPolicyPrincipal implements iam.IPrincipal {
     this.policy.addStatements(statement);
     return { statementAdded: true, policyDependable: this.policy };
   }
-}
-
-const KEY_PIN_SID = 'DenyPutObjectWithAnotherKmsKey';
-
-/**
- * EncryptedBucket denies every PUT that names a key other than its own. Tenant writes must name
- * their tenant's key, so that one denial is narrowed to everything outside the tenant root; the
- * keyring's own statements then govern the tenant root.
- */
-function exemptTenantPrefixFromKeyPin(scope: Construct, bucket: s3.Bucket, tenantObjectsArn: string): void {
-  const policy = bucket.policy;
-  if (!policy) invalidProp(scope, 'bucket', bucket.node.path, 'has no bucket policy to extend');
-  const cfn = policy.node.defaultChild as s3.CfnBucketPolicy;
-  const original = cfn.policyDocument;
-  const narrowed: IResolvable = {
-    creationStack: [],
-    resolve: (ctx: IResolveContext) => {
-      const doc = ctx.resolve(original);
-      const pin = (doc.Statement as any[]).find((s) => s.Sid === KEY_PIN_SID);
-      if (!pin) {
-        throw new Error(`${scope.node.path}: the bucket policy of ${bucket.node.path} has no '${KEY_PIN_SID}' statement to narrow; this keyring does not support that bucket's encryption mode`);
-      }
-      if (pin.Resource !== undefined) {
-        delete pin.Resource;
-        pin.NotResource = tenantObjectsArn;
-      }
-      return doc;
-    },
-  };
-  cfn.policyDocument = narrowed;
 }
