@@ -17,8 +17,8 @@ import {
   s3GrantConditions,
   s3UsageConditions,
   s3UsageStatement,
-  serviceUsageStatement,
 } from '../keys/key-policy';
+import { allowTopicPublishers } from '../keys/topic-policy';
 import type { EncryptionAuditTrail } from '../trail/encryption-audit-trail';
 
 /**
@@ -36,6 +36,10 @@ export enum ObjectEncryption {
   SSE_C = 'SSE_C',
   /**
    * Objects arrive already encrypted by `S3EncryptionClient`; SSE-KMS stays on as a second layer.
+   * The bucket it synthesizes is the SSE_KMS bucket: no S3 condition key sees an object's metadata
+   * or content, so the bucket cannot refuse a plaintext object. What stays enforced is the server
+   * side (SSE-KMS with this key, TLS, no SSE-C); that objects are client-side encrypted is the
+   * writers' duty (give them only `S3EncryptionClient`).
    */
   CLIENT_SIDE = 'CLIENT_SIDE',
 }
@@ -381,20 +385,10 @@ export class EncryptedBucket extends s3.Bucket {
     }
 
     // Server access logs, inventory, alarm topic.
-    let logBucket: s3.IBucket;
-    let auditKey: kms.IKey | undefined;
-    if (props.accessLogsBucket) {
-      logBucket = props.accessLogsBucket;
-    } else {
-      const made = new AccessLogBucket(this, 'AccessLogs', {
-        removalPolicy,
-        retention: props.accessLogsRetention ?? Duration.days(365),
-        keyRotationPeriod: props.keyRotationPeriod,
-        keyPendingWindow: props.keyPendingWindow,
-      });
-      logBucket = made;
-      auditKey = made.logKey;
-    }
+    const logBucket: s3.IBucket = props.accessLogsBucket ?? new AccessLogBucket(this, 'AccessLogs', {
+      removalPolicy,
+      retention: props.accessLogsRetention ?? Duration.days(365),
+    });
     this.accessLogsBucket = logBucket;
     const logPrefix = props.accessLogsPrefix ?? `access-logs/${Stack.of(this).stackName}/${this.node.addr}/`;
     cfn.loggingConfiguration = {
@@ -445,15 +439,17 @@ export class EncryptedBucket extends s3.Bucket {
     if (props.kmsQuotaAlarms ?? true) {
       let topic = props.alarmTopic;
       if (!topic) {
+        // The topic is encrypted with the bucket's key: one key per bucket, not two.
         topic = new sns.Topic(this, 'AlarmTopic', {
           displayName: `Alarms of ${this.node.path}`,
-          masterKey: auditKey ?? key,
+          masterKey: key,
           enforceSSL: true,
         });
-        if (!auditKey && this.ownsKey) {
-          // The topic shares the bucket key only when no log key exists; CloudWatch must publish to it.
-          this.addKeyStatement(serviceUsageStatement('CloudWatchAlarmsPublishToTheAlarmTopic', 'cloudwatch.amazonaws.com', ['kms:Decrypt', 'kms:GenerateDataKey*']));
-        }
+        // enforceSSL writes a topic policy, which replaces SNS's default one: CloudWatch needs an
+        // allow there and on the key, or no alarm ever notifies anyone.
+        allowTopicPublishers(this, topic, key, { cloudWatch: true });
+      } else {
+        allowTopicPublishers(this, topic, undefined, { cloudWatch: true });
       }
       this.alarmTopic = topic;
       this.kmsQuotaAlarm = createKmsQuotaAlarm(this, props.kmsQuotaAlarmThreshold ?? 80, topic);
@@ -477,8 +473,11 @@ export class EncryptedBucket extends s3.Bucket {
    * KMS side of every grant: only the given actions, only through S3, only for this bucket.
    */
   public grantOnKey(grantee: iam.IGrantable, ...actions: string[]): iam.GrantOnKeyResult {
-    // DescribeKey carries no encryption context, so it could never match the scoping; S3 needs none.
-    const kmsActions = actions.filter((a) => a.startsWith('kms:') && a !== 'kms:DescribeKey');
+    // S3 calls kms:GenerateDataKey to write and kms:Decrypt to read and for multipart uploads
+    // (UsingKMSEncryption.html, mpuoverview.html); aws-cdk-lib's grants also ask for kms:Encrypt,
+    // kms:ReEncrypt* and kms:DescribeKey, which S3 never calls for SSE-KMS (and DescribeKey carries
+    // no encryption context, so it could never match the scoping).
+    const kmsActions = actions.filter((a) => a === 'kms:Decrypt' || a.startsWith('kms:GenerateDataKey'));
     const conditions = s3GrantConditions([this.stableBucketArn], Stack.of(this).region);
     const onPrincipal = iam.Grant.addToPrincipal({ grantee, actions: kmsActions, resourceArns: [this.bucketKey.keyArn], conditions });
     const account = grantee.grantPrincipal.principalAccount;
@@ -507,19 +506,17 @@ export class EncryptedBucket extends s3.Bucket {
     this.addToResourcePolicy(new iam.PolicyStatement({
       sid: `ReplicasFromSource${n}`,
       principals: [role],
-      actions: ['s3:ReplicateObject', 's3:ReplicateDelete', 's3:ReplicateTags', 's3:ObjectOwnerOverrideToBucketOwner'],
+      // The replication guide's destination permissions; ObjectOwnerOverrideToBucketOwner is only
+      // for an owner override, which BucketOwnerEnforced makes moot.
+      actions: ['s3:ReplicateObject', 's3:ReplicateDelete', 's3:ReplicateTags'],
       resources: [this.arnForObjects('*')],
-    }));
-    this.addToResourcePolicy(new iam.PolicyStatement({
-      sid: `ReplicationRoleListsDestination${n}`,
-      principals: [role],
-      actions: ['s3:GetBucketVersioning', 's3:PutBucketVersioning', 's3:List*'],
-      resources: [this.bucketArn],
     }));
     this.addKeyStatement(new iam.PolicyStatement({
       sid: `ReplicationRole${n}EncryptsReplicasOf${Names.uniqueId(this).slice(-8)}`,
       principals: [role],
-      actions: ['kms:Encrypt', 'kms:GenerateDataKey'],
+      // replication-config-for-kms-objects.html: with an S3 Bucket Key on the destination, the
+      // replica key's policy must also allow kms:Decrypt for the replicating principal.
+      actions: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'],
       resources: ['*'],
       conditions: s3UsageConditions([this.stableBucketArn]),
     }));
@@ -598,7 +595,8 @@ export class EncryptedBucket extends s3.Bucket {
         invalidProp(this, 'replication.accessLogsDestinationBucket', replication.accessLogsDestinationBucket.node.path,
           'applies only to the log bucket this construct makes; replicate the accessLogsBucket you pass where it is defined');
       }
-      replicate(logBucket, logBucket.policyArn, (st) => logBucket.logKey.addToResourcePolicy(st), {
+      // The log bucket is SSE-S3 (a log destination may not use SSE-KMS): no source key to allow.
+      replicate(logBucket, logBucket.policyArn, undefined, {
         bucket: replication.accessLogsDestinationBucket,
         keyArn: replication.destinationKeyArn,
       });

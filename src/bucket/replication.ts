@@ -34,7 +34,7 @@ function isReplicaDestination(b: unknown): b is ReplicaDestination {
 export function replicate(
   source: s3.Bucket,
   sourcePolicyArn: string,
-  addSourceKeyStatement: (s: iam.PolicyStatement) => void,
+  addSourceKeyStatement: ((s: iam.PolicyStatement) => void) | undefined,
   target: ReplicationTarget,
 ): iam.Role {
   // The role lives beside a destination of this app, so that the destination's policies can name
@@ -67,7 +67,7 @@ export function replicate(
     actions: ['s3:GetObjectVersionForReplication', 's3:GetObjectVersionAcl', 's3:GetObjectVersionTagging', 's3:GetObjectRetention', 's3:GetObjectLegalHold'],
     resources: [source.arnForObjects('*')],
   }));
-  addSourceKeyStatement(new iam.PolicyStatement({
+  addSourceKeyStatement?.(new iam.PolicyStatement({
     sid: `ReplicationRoleDecryptsSourceObjects${source.node.addr.slice(0, 8)}`,
     principals: [new iam.ArnPrincipal(role.roleArn)],
     actions: ['kms:Decrypt'],
@@ -79,7 +79,7 @@ export function replicate(
     target.bucket.allowReplicationFrom(sourcePolicyArn, role.roleArn);
   } else {
     warnWeakened(source, 'replication destination',
-      `${target.bucket.node.path} is not an EncryptedBucket of this app; allow the replication role in its bucket policy (s3:ReplicateObject, s3:ReplicateDelete, s3:ReplicateTags on its objects) and in its key policy (kms:Encrypt, kms:GenerateDataKey through S3), or replicas fail.`,
+      `${target.bucket.node.path} is not an EncryptedBucket of this app; allow the replication role in its bucket policy (s3:ReplicateObject, s3:ReplicateDelete, s3:ReplicateTags on its objects) and in its key policy (kms:Encrypt, kms:GenerateDataKey, and kms:Decrypt when the destination uses an S3 Bucket Key, through S3), or replicas fail.`,
       []);
   }
 
@@ -92,7 +92,7 @@ export function replicate(
       priority: 0,
       filter: { prefix: '' },
       deleteMarkerReplication: { status: 'Enabled' },
-      sourceSelectionCriteria: { sseKmsEncryptedObjects: { status: 'Enabled' } },
+      ...(addSourceKeyStatement ? { sourceSelectionCriteria: { sseKmsEncryptedObjects: { status: 'Enabled' } } } : {}),
       destination: {
         bucket: bucketArnOf(target.bucket),
         storageClass: target.storageClass?.value,

@@ -40,6 +40,7 @@ export interface Resource {
   readonly ref: any;
   readonly arn: string;
   readonly region: string;
+  readonly account: string;
 }
 
 export interface AccessRequest {
@@ -86,7 +87,7 @@ export class AccessModel {
         const { ref, attrs } = this.physical(stack, logicalId);
         this.resources.push({
           stack: stack.name, logicalId, type: r.Type, properties: this.resolve(stack, r.Properties ?? {}), metadata: r.Metadata ?? {},
-          ref, arn: String(attrs.Arn ?? ref), region: stack.region,
+          ref, arn: String(attrs.Arn ?? ref), region: stack.region, account: stack.account,
         });
       }
     }
@@ -106,9 +107,21 @@ export class AccessModel {
     return found[0];
   }
 
-  public bucket(match?: string | RegExp): { name: string; arn: string; resource: Resource } {
+  public bucket(match?: string | RegExp): { name: string; arn: string; region: string; resource: Resource } {
     const r = this.one('AWS::S3::Bucket', match);
-    return { name: String(r.ref), arn: r.arn, resource: r };
+    return { name: String(r.ref), arn: r.arn, region: r.region, resource: r };
+  }
+
+  /** The key ARN behind a key ARN or an alias ARN of the app (S3 resolves aliases the same way). */
+  public keyBehind(arn: string): string {
+    const [, , , region, , resource] = arn.split(':');
+    if (!resource?.startsWith('alias/')) return arn;
+    const alias = this.resources.find((r) => r.type === 'AWS::KMS::Alias' && r.properties.AliasName === resource && r.region === region);
+    if (!alias) throw new Error(`no alias ${arn} in the app`);
+    const target = String(alias.properties.TargetKeyId);
+    const key = this.resources.find((r) => r.type === 'AWS::KMS::Key' && r.region === region && (r.ref === target || r.arn === target));
+    if (!key) throw new Error(`alias ${arn} targets ${target}, not a key of the app`);
+    return key.arn;
   }
 
   public keyArn(match?: string | RegExp): string {
@@ -189,7 +202,7 @@ export class AccessModel {
       const bucketName = parts.slice(5).join(':').split('/')[0];
       const bucket = this.resources.find((r) => r.type === 'AWS::S3::Bucket' && r.ref === bucketName);
       const policy = bucket && this.resources.find((r) => r.type === 'AWS::S3::BucketPolicy' && r.properties.Bucket === bucketName);
-      return { account: bucket ? ACCOUNT : OTHER_ACCOUNT, name: `bucket policy of ${bucketName}`, policy: policy?.properties.PolicyDocument };
+      return { account: bucket ? bucket.account : OTHER_ACCOUNT, name: `bucket policy of ${bucketName}`, policy: policy?.properties.PolicyDocument };
     }
     if (service === 'kms') {
       const key = this.resources.find((r) => r.type === 'AWS::KMS::Key' && r.arn === arn);
@@ -237,10 +250,11 @@ export class AccessModel {
     const props = r.Properties ?? {};
     const named = (prop: string, fallback: string) => (props[prop] !== undefined ? String(this.resolve(stack, props[prop])) : fallback);
     const { region, account } = stack;
-    const id = logicalId.toLowerCase();
+    // Generated names carry the stack, as CloudFormation's do, so that two stacks never share one.
+    const id = `${stack.name.toLowerCase().replace(/[^a-z0-9-]/g, '-')}-${logicalId.toLowerCase()}`;
     switch (r.Type) {
       case 'AWS::S3::Bucket': {
-        const bucketName = named('BucketName', `${stack.name.toLowerCase().replace(/[^a-z0-9-]/g, '-')}-${id}`);
+        const bucketName = named('BucketName', id);
         entry.ref = bucketName;
         entry.attrs = { Arn: `arn:${PARTITION}:s3:::${bucketName}`, DomainName: `${bucketName}.s3.amazonaws.com`, RegionalDomainName: `${bucketName}.s3.${region}.amazonaws.com` };
         break;
@@ -255,50 +269,50 @@ export class AccessModel {
       case 'AWS::IAM::Role':
       case 'AWS::IAM::User': {
         const kind = r.Type === 'AWS::IAM::Role' ? 'role' : 'user';
-        const n = named(kind === 'role' ? 'RoleName' : 'UserName', logicalId);
+        const n = named(kind === 'role' ? 'RoleName' : 'UserName', id);
         entry.ref = n;
         entry.attrs = { Arn: `arn:${PARTITION}:iam::${account}:${kind}/${n}`, RoleId: `AROA${id}` };
         break;
       }
       case 'AWS::IAM::ManagedPolicy':
-        entry.ref = `arn:${PARTITION}:iam::${account}:policy/${named('ManagedPolicyName', logicalId)}`;
+        entry.ref = `arn:${PARTITION}:iam::${account}:policy/${named('ManagedPolicyName', id)}`;
         break;
       case 'AWS::SNS::Topic': {
-        const n = named('TopicName', logicalId);
+        const n = named('TopicName', id);
         entry.ref = `arn:${PARTITION}:sns:${region}:${account}:${n}`;
         entry.attrs = { TopicArn: entry.ref, TopicName: n };
         break;
       }
       case 'AWS::CloudTrail::Trail': {
-        const n = named('TrailName', logicalId);
+        const n = named('TrailName', id);
         entry.ref = n;
         entry.attrs = { Arn: `arn:${PARTITION}:cloudtrail:${region}:${account}:trail/${n}` };
         break;
       }
       case 'AWS::Logs::LogGroup': {
-        const n = named('LogGroupName', logicalId);
+        const n = named('LogGroupName', id);
         entry.ref = n;
         entry.attrs = { Arn: `arn:${PARTITION}:logs:${region}:${account}:log-group:${n}:*` };
         break;
       }
       case 'AWS::Lambda::Function': {
-        const n = named('FunctionName', logicalId);
+        const n = named('FunctionName', id);
         entry.ref = n;
         entry.attrs = { Arn: `arn:${PARTITION}:lambda:${region}:${account}:function:${n}` };
         break;
       }
       case 'AWS::SecretsManager::Secret':
-        entry.ref = `arn:${PARTITION}:secretsmanager:${region}:${account}:secret:${named('Name', logicalId)}-AbCdEf`;
+        entry.ref = `arn:${PARTITION}:secretsmanager:${region}:${account}:secret:${named('Name', id)}-AbCdEf`;
         entry.attrs = { Id: entry.ref };
         break;
       case 'AWS::CloudWatch::Alarm': {
-        const n = named('AlarmName', logicalId);
+        const n = named('AlarmName', id);
         entry.ref = n;
         entry.attrs = { Arn: `arn:${PARTITION}:cloudwatch:${region}:${account}:alarm:${n}` };
         break;
       }
       case 'AWS::Events::Rule': {
-        const n = named('Name', logicalId);
+        const n = named('Name', id);
         entry.ref = n;
         entry.attrs = { Arn: `arn:${PARTITION}:events:${region}:${account}:rule/${n}` };
         break;

@@ -57,7 +57,7 @@ export interface FlowResult {
   readonly deniedBy: string[];
 }
 
-export interface BucketRef { readonly name: string; readonly arn: string }
+export interface BucketRef { readonly name: string; readonly arn: string; readonly region?: string }
 
 /** The default encryption of a bucket of the app: its key ARN and whether S3 Bucket Keys are on. */
 export function defaultEncryption(model: AccessModel, bucket: BucketRef): { algorithm: string; keyArn?: string; bucketKey: boolean } {
@@ -70,7 +70,7 @@ export function defaultEncryption(model: AccessModel, bucket: BucketRef): { algo
 /** The AWS managed key `aws/s3` of the account, as S3 resolves a key-less `aws:kms` request. */
 export const AWS_MANAGED_S3_KEY = `arn:${PARTITION}:kms:${REGION}:${ACCOUNT}:alias/aws/s3`;
 
-function kmsContext(principal: string, context: string, region = REGION): Record<string, string | string[]> {
+export function kmsContext(principal: string, context: string, region = REGION): Record<string, string | string[]> {
   return {
     'kms:ViaService': `s3.${region}.amazonaws.com`,
     'kms:CallerAccount': principal.split(':')[4] || ACCOUNT,
@@ -112,10 +112,10 @@ export function s3Write(model: AccessModel, principal: string, bucket: BucketRef
   const bucketKey = algorithm === 'aws:kms' && (options.bucketKey ?? defaults.bucketKey);
   const kms: AccessResult[] = [];
   if (keyArn && algorithm.startsWith('aws:kms') && keyArn !== AWS_MANAGED_S3_KEY) {
-    const ctx = kmsContext(principal, bucketKey ? bucket.arn : objectArn);
+    const ctx = kmsContext(principal, bucketKey ? bucket.arn : objectArn, bucket.region);
     const multipart = operation !== 'PutObject' && operation !== 'CopyObject';
     for (const action of multipart ? ['kms:GenerateDataKey', 'kms:Decrypt'] : ['kms:GenerateDataKey']) {
-      kms.push(model.evaluate({ principal, action, resource: keyArn, context: ctx, identityPolicies: options.identityPolicies }));
+      kms.push(model.evaluate({ principal, action, resource: model.keyBehind(keyArn), context: ctx, identityPolicies: options.identityPolicies }));
     }
   }
   return finish(s3, kms, keyArn);
@@ -139,7 +139,7 @@ export function s3Read(model: AccessModel, principal: string, bucket: BucketRef,
   const keyArn = options.keyArn ?? defaults.keyArn;
   const kms: AccessResult[] = [];
   if (keyArn) {
-    const ctx = kmsContext(principal, (options.bucketKey ?? defaults.bucketKey) ? bucket.arn : objectArn);
+    const ctx = kmsContext(principal, (options.bucketKey ?? defaults.bucketKey) ? bucket.arn : objectArn, bucket.region);
     kms.push(model.evaluate({ principal, action: 'kms:Decrypt', resource: keyArn, context: ctx, identityPolicies: options.identityPolicies }));
   }
   return finish(s3, kms, keyArn);

@@ -1,0 +1,244 @@
+/**
+ * The access matrix of the example app: for each example stack, the flows its README promises
+ * (each must be ALLOWED) and the attacks it must stop (each must be DENIED), decided by an
+ * independent IAM engine over the synthesized bucket, key, topic and identity policies together.
+ * Shared by the main job (the compliance summary's `matrix` column) and the test suite.
+ *
+ * Every context key is what the AWS service sends; the page each rests on is named beside it.
+ */
+import { App, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { buildExampleApp } from './app';
+import { EncryptedBucket } from '../src';
+import { AccessModel } from '../test/support/access-model';
+import { FlowResult, kmsContext, s3Read, s3Write } from '../test/support/s3-flows';
+
+export type Expect = 'ALLOWED' | 'DENIED';
+
+export interface MatrixCase {
+  readonly stack: string;
+  readonly name: string;
+  readonly expect: Expect;
+  readonly run: (m: AccessModel) => { allowed: boolean; deniedBy: string[] };
+}
+
+export interface MatrixResult {
+  readonly stack: string;
+  readonly name: string;
+  readonly expect: Expect;
+  readonly actual: Expect;
+  readonly deniedBy: string[];
+  readonly ok: boolean;
+}
+
+/** The principals the matrix acts as: added to the example app, each granted what its name says. */
+export function addMatrixPrincipals(stacks: Stack[]): void {
+  for (const stack of stacks) {
+    for (const bucket of stack.node.findAll().filter((c): c is EncryptedBucket => c instanceof EncryptedBucket)) {
+      if (bucket.node.id !== 'Data') continue;
+      const writer = new iam.Role(stack, 'MatrixWriter', { assumedBy: new iam.AccountRootPrincipal() });
+      bucket.grantReadWrite(writer);
+      const reader = new iam.Role(stack, 'MatrixReader', { assumedBy: new iam.AccountRootPrincipal() });
+      bucket.grantRead(reader);
+    }
+  }
+}
+
+const single = (r: { decision: string; deciding: string[] }) => ({ allowed: r.decision === 'Allowed', deniedBy: r.decision === 'Allowed' ? [] : r.deciding.length ? r.deciding : [r.decision] });
+const flow = (r: FlowResult) => ({ allowed: r.allowed, deniedBy: r.deniedBy });
+
+/** The cases of a stack with an EncryptedBucket `Data` (KMS mode), its writer and reader roles. */
+function kmsBucketCases(stack: string): MatrixCase[] {
+  const data = (m: AccessModel) => m.bucket(new RegExp(`^${stack}/Data[0-9A-F]{8} `));
+  const logs = (m: AccessModel) => m.bucket(new RegExp(`^${stack}/DataAccessLogs[0-9A-F]{8} `));
+  const writer = (m: AccessModel) => m.roleArn(new RegExp(`^${stack}/MatrixWriter`));
+  const reader = (m: AccessModel) => m.roleArn(new RegExp(`^${stack}/MatrixReader`));
+  const key = (m: AccessModel) => m.keyArn(new RegExp(`^${stack}/DataKey`));
+  const account = (m: AccessModel) => data(m).resource.account;
+  const put = (name: string, expect: Expect, options: Parameters<typeof s3Write>[4] | ((m: AccessModel) => Parameters<typeof s3Write>[4])): MatrixCase => ({
+    stack, name, expect, run: (m) => flow(s3Write(m, writer(m), data(m), 'reports/2026/a.csv', typeof options === 'function' ? options(m) : options)),
+  });
+  const cases: MatrixCase[] = [
+    // UsingKMSEncryption.html: a PUT naming no encryption gets the default (the bucket key, with an S3 Bucket Key: context = bucket ARN).
+    put('writer PutObject with no encryption headers (bucket default, S3 Bucket Key)', 'ALLOWED', {}),
+    put('writer PutObject naming aws:kms and the bucket key', 'ALLOWED', (m) => ({ sse: 'aws:kms', keyId: key(m) })),
+    put('writer PutObject naming aws:kms, the bucket key, S3 Bucket Key off (context = object ARN)', 'ALLOWED', (m) => ({ sse: 'aws:kms', keyId: key(m), bucketKey: false })),
+    put('writer CopyObject into the bucket', 'ALLOWED', { operation: 'CopyObject' }),
+    // mpuoverview.html: every multipart call is s3:PutObject; S3 needs kms:GenerateDataKey and kms:Decrypt.
+    put('writer CreateMultipartUpload', 'ALLOWED', { operation: 'CreateMultipartUpload' }),
+    put('writer UploadPart', 'ALLOWED', (m) => ({ operation: 'UploadPart', uploadKeyArn: key(m) })),
+    put('writer UploadPartCopy', 'ALLOWED', (m) => ({ operation: 'UploadPartCopy', uploadKeyArn: key(m) })),
+    put('writer CompleteMultipartUpload', 'ALLOWED', (m) => ({ operation: 'CompleteMultipartUpload', uploadKeyArn: key(m) })),
+    { stack, name: 'reader GetObject', expect: 'ALLOWED', run: (m) => flow(s3Read(m, reader(m), data(m), 'reports/2026/a.csv')) },
+    { stack, name: 'reader GetObject of an object written without an S3 Bucket Key (context = object ARN)', expect: 'ALLOWED', run: (m) => flow(s3Read(m, reader(m), data(m), 'reports/old.csv', { bucketKey: false })) },
+    {
+      // enable-server-access-logging.html: logging.s3.amazonaws.com, aws:SourceArn = source bucket, aws:SourceAccount.
+      stack, name: 'S3 server access log delivery into the log bucket', expect: 'ALLOWED',
+      run: (m) => single(m.evaluate({
+        principal: 'logging.s3.amazonaws.com', action: 's3:PutObject', resource: `${logs(m).arn}/${logPrefix(m, data(m).name)}2026-11-30-00-00-00-ABC`,
+        context: { 'aws:SourceArn': data(m).arn, 'aws:SourceAccount': account(m) },
+      })),
+    },
+    {
+      // configure-inventory.html: s3.amazonaws.com, aws:SourceArn = source bucket, aws:SourceAccount, x-amz-acl bucket-owner-full-control.
+      stack, name: 'S3 Inventory report delivery into the log bucket', expect: 'ALLOWED',
+      run: (m) => single(m.evaluate({
+        principal: 's3.amazonaws.com', action: 's3:PutObject', resource: `${logs(m).arn}/${inventoryPrefix(m, data(m).name)}/data/report.csv.gz`,
+        context: { 'aws:SourceArn': data(m).arn, 'aws:SourceAccount': account(m), 's3:x-amz-acl': 'bucket-owner-full-control' },
+      })),
+    },
+    {
+      // sns-key-management.html: CloudWatch publishes to an encrypted topic with kms:GenerateDataKey* and kms:Decrypt.
+      stack, name: 'CloudWatch alarm publishes to the alarm topic (topic policy and key)', expect: 'ALLOWED',
+      run: (m) => {
+        const alarm = `arn:aws:cloudwatch:${data(m).region}:${account(m)}:alarm:kms-quota`;
+        const ctx = { 'aws:SourceArn': alarm, 'aws:SourceAccount': account(m) };
+        const legs = [
+          m.evaluate({ principal: 'cloudwatch.amazonaws.com', action: 'sns:Publish', resource: m.topicArn(new RegExp(`^${stack}/DataAlarmTopic`)), context: ctx }),
+          m.evaluate({ principal: 'cloudwatch.amazonaws.com', action: 'kms:GenerateDataKey', resource: key(m), context: ctx }),
+          m.evaluate({ principal: 'cloudwatch.amazonaws.com', action: 'kms:Decrypt', resource: key(m), context: ctx }),
+        ];
+        const refused = legs.filter((l) => l.decision !== 'Allowed');
+        return { allowed: refused.length === 0, deniedBy: refused.flatMap((l) => l.deciding.length ? l.deciding : [l.decision]) };
+      },
+    },
+    {
+      stack, name: 'the account root administers the bucket key (no lockout)', expect: 'ALLOWED',
+      run: (m) => single(m.evaluate({ principal: `arn:aws:iam::${account(m)}:root`, action: 'kms:PutKeyPolicy', resource: key(m) })),
+    },
+    // Attacks.
+    put('PutObject without TLS', 'DENIED', { context: { 'aws:SecureTransport': 'false' } }),
+    put('PutObject over TLS 1.1', 'DENIED', { context: { 's3:TlsVersion': '1.1' } }),
+    put('PutObject naming SSE-S3 (AES256)', 'DENIED', { sse: 'AES256' }),
+    put('PutObject naming another KMS key', 'DENIED', (m) => ({ sse: 'aws:kms', keyId: `arn:aws:kms:${data(m).region}:${account(m)}:key/another` })),
+    // PutObject API reference (SSEKMSKeyId): aws:kms without a key id means the AWS managed key aws/s3.
+    put('PutObject naming aws:kms without a key id (would use aws/s3)', 'DENIED', { sse: 'aws:kms' }),
+    put('CreateMultipartUpload naming aws:kms without a key id', 'DENIED', { operation: 'CreateMultipartUpload', sse: 'aws:kms' }),
+    put('PutObject naming aws:kms:dsse without a key id', 'DENIED', { sse: 'aws:kms:dsse' }),
+    put('PutObject with SSE-C headers', 'DENIED', { sseCustomerAlgorithm: 'AES256' }),
+    {
+      stack, name: 'writer calls KMS Decrypt directly, not through S3', expect: 'DENIED',
+      run: (m) => single(m.evaluate({ principal: writer(m), action: 'kms:Decrypt', resource: key(m), context: { 'kms:EncryptionContext:aws:s3:arn': data(m).arn } })),
+    },
+    {
+      stack, name: 'writer uses the key through S3 for another bucket', expect: 'DENIED',
+      run: (m) => single(m.evaluate({ principal: writer(m), action: 'kms:Decrypt', resource: key(m), context: kmsContext(writer(m), 'arn:aws:s3:::another-bucket', data(m).region) })),
+    },
+    {
+      stack, name: 'a role of another account reads (not granted)', expect: 'DENIED',
+      run: (m) => flow(s3Read(m, 'arn:aws:iam::999999999999:role/outsider', data(m), 'reports/2026/a.csv', { identityPolicies: [{ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] }] })),
+    },
+    {
+      stack, name: 'log delivery for a bucket of another account (confused deputy)', expect: 'DENIED',
+      run: (m) => single(m.evaluate({
+        principal: 'logging.s3.amazonaws.com', action: 's3:PutObject', resource: `${logs(m).arn}/${logPrefix(m, data(m).name)}x`,
+        context: { 'aws:SourceArn': 'arn:aws:s3:::someone-elses-bucket', 'aws:SourceAccount': '999999999999' },
+      })),
+    },
+    {
+      stack, name: 'anyone deletes a log object version', expect: 'DENIED',
+      run: (m) => single(m.evaluate({ principal: `arn:aws:iam::${account(m)}:root`, action: 's3:DeleteObjectVersion', resource: `${logs(m).arn}/${logPrefix(m, data(m).name)}x` })),
+    },
+    {
+      stack, name: 'CloudWatch publishes for an alarm of another account', expect: 'DENIED',
+      run: (m) => single(m.evaluate({
+        principal: 'cloudwatch.amazonaws.com', action: 'sns:Publish', resource: m.topicArn(new RegExp(`^${stack}/DataAlarmTopic`)),
+        context: { 'aws:SourceArn': 'arn:aws:cloudwatch:us-east-1:999999999999:alarm:x', 'aws:SourceAccount': '999999999999' },
+      })),
+    },
+  ];
+  return cases;
+}
+
+/** The SSE-C bucket: every PUT must carry an SSE-C key; server-managed headers are refused. */
+function sseCCases(stack: string): MatrixCase[] {
+  const data = (m: AccessModel) => m.bucket(new RegExp(`^${stack}/Data[0-9A-F]{8} `));
+  const writer = (m: AccessModel) => m.roleArn(new RegExp(`^${stack}/MatrixWriter`));
+  const put = (name: string, expect: Expect, options: Parameters<typeof s3Write>[4]): MatrixCase => ({
+    stack, name, expect, run: (m) => flow(s3Write(m, writer(m), data(m), 'a.bin', options)),
+  });
+  return [
+    put('PutObject with an SSE-C key', 'ALLOWED', { sseCustomerAlgorithm: 'AES256' }),
+    // SSE-C headers are sent on UploadPart and CompleteMultipartUpload too (ServerSideEncryptionCustomerKeys.html).
+    put('UploadPart with the SSE-C key', 'ALLOWED', { operation: 'UploadPart', sseCustomerAlgorithm: 'AES256' }),
+    put('PutObject without an SSE-C key', 'DENIED', {}),
+    put('PutObject naming aws:kms', 'DENIED', { sse: 'aws:kms', sseCustomerAlgorithm: 'AES256' }),
+    put('PutObject with an SSE-C key without TLS', 'DENIED', { sseCustomerAlgorithm: 'AES256', context: { 'aws:SecureTransport': 'false' } }),
+  ];
+}
+
+/** Replication with S3 Bucket Keys on both sides (replication-config-for-kms-objects.html). */
+function replicationCases(stack: string): MatrixCase[] {
+  const source = (m: AccessModel) => m.bucket(new RegExp(`^${stack}/Data[0-9A-F]{8} `));
+  const sourceKey = (m: AccessModel) => m.keyArn(new RegExp(`^${stack}/DataKey`));
+  const replica = (m: AccessModel) => m.bucket(/^ReplicaDestination\/Replica[0-9A-F]{8} /);
+  const replicaKey = (m: AccessModel) => m.keyArn(/^ReplicaDestination\/ReplicaKey/);
+  const role = (m: AccessModel) => String(source(m).resource.properties.ReplicationConfiguration.Role);
+  const legs = (m: AccessModel, requests: Parameters<AccessModel['evaluate']>[0][]) => {
+    const refused = requests.map((r) => m.evaluate(r)).filter((r) => r.decision !== 'Allowed');
+    return { allowed: refused.length === 0, deniedBy: refused.flatMap((r) => r.deciding.length ? r.deciding : [r.decision]) };
+  };
+  return [
+    {
+      stack, name: 'replication role reads a source version and decrypts it through S3 (S3 Bucket Key: context = source bucket)', expect: 'ALLOWED',
+      run: (m) => legs(m, [
+        { principal: role(m), action: 's3:GetObjectVersionForReplication', resource: `${source(m).arn}/a.csv` },
+        { principal: role(m), action: 's3:GetReplicationConfiguration', resource: source(m).arn },
+        { principal: role(m), action: 'kms:Decrypt', resource: sourceKey(m), context: kmsContext(role(m), source(m).arn, source(m).region) },
+      ]),
+    },
+    {
+      stack, name: 'replication role writes the replica with the destination key (S3 Bucket Key on the destination: Encrypt, GenerateDataKey and Decrypt)', expect: 'ALLOWED',
+      run: (m) => legs(m, [
+        { principal: role(m), action: 's3:ReplicateObject', resource: `${replica(m).arn}/a.csv` },
+        ...['kms:Encrypt', 'kms:GenerateDataKey', 'kms:Decrypt'].map((action) => ({ principal: role(m), action, resource: replicaKey(m), context: kmsContext(role(m), replica(m).arn, replica(m).region) })),
+      ]),
+    },
+    {
+      stack, name: 'replication role writes into another bucket of the destination Region', expect: 'DENIED',
+      run: (m) => legs(m, [{ principal: role(m), action: 's3:ReplicateObject', resource: 'arn:aws:s3:::another-bucket/a.csv' }]),
+    },
+    {
+      stack, name: 'replication role changes versioning on the destination', expect: 'DENIED',
+      run: (m) => legs(m, [{ principal: role(m), action: 's3:PutBucketVersioning', resource: replica(m).arn }]),
+    },
+  ];
+}
+
+export const MATRIX_STACKS = ['DefaultBucket', 'AuditedBucket', 'SseCBucket', 'ReplicatedBucket'];
+
+/** Every case of the example app, by stack. */
+export function matrixCases(): MatrixCase[] {
+  return [
+    ...kmsBucketCases('DefaultBucket'),
+    ...kmsBucketCases('AuditedBucket'),
+    ...sseCCases('SseCBucket'),
+    ...kmsBucketCases('ReplicatedBucket'),
+    ...replicationCases('ReplicatedBucket'),
+  ];
+}
+
+/** Builds the example app with the matrix principals and loads it into the access model. */
+export function exampleAccessModel(app: App = new App()): AccessModel {
+  addMatrixPrincipals(buildExampleApp(app));
+  return AccessModel.of(app);
+}
+
+/** Runs every case on a model of the example app. */
+export function runMatrix(model: AccessModel): MatrixResult[] {
+  return matrixCases().map((c) => {
+    const r = c.run(model);
+    const actual: Expect = r.allowed ? 'ALLOWED' : 'DENIED';
+    return { stack: c.stack, name: c.name, expect: c.expect, actual, deniedBy: r.deniedBy, ok: actual === c.expect };
+  });
+}
+
+function logPrefix(m: AccessModel, bucketName: string): string {
+  const b = m.all('AWS::S3::Bucket').find((r) => r.ref === bucketName)!;
+  return b.properties.LoggingConfiguration.LogFilePrefix;
+}
+
+function inventoryPrefix(m: AccessModel, bucketName: string): string {
+  const b = m.all('AWS::S3::Bucket').find((r) => r.ref === bucketName)!;
+  return b.properties.InventoryConfigurations[0].Destination.Prefix;
+}
