@@ -4,8 +4,9 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { RegionInfo } from 'aws-cdk-lib/region-info';
 import { Construct, IConstruct } from 'constructs';
-import { denyCreateGrantStatement, S3_KEY_READ_ACTIONS, S3_KEY_WRITE_ACTIONS } from './key-policy';
+import { denyCreateGrantStatement, renderStatements, S3_KEY_READ_ACTIONS, S3_KEY_WRITE_ACTIONS } from './key-policy';
 import {
+  bucketKeyTenantDenyStatement,
   dedicatedPrincipalStatements,
   dedicatedTagStatementsJson,
   principalJson,
@@ -17,7 +18,7 @@ import {
   tenantS3GrantStatements,
 } from './tenant-policy';
 import { EncryptedBucket, ObjectEncryption } from '../bucket/encrypted-bucket';
-import { checkIntRange, invalidProp } from '../internal/validation';
+import { checkIntRange, invalidProp, warnWeakened } from '../internal/validation';
 
 /**
  * How a tenant's data is isolated.
@@ -145,6 +146,9 @@ export interface TenantOptions {
    */
   readonly pendingWindow?: Duration;
 }
+
+/** The tag keys whose principals a bucket key already denies, per key. */
+const TAG_KEYS_DENIED = new WeakMap<kms.IKey, Set<string>>();
 
 /**
  * Most dedicated tenants in one nested stack: 2 resources and about 3.5 KB of template each keeps
@@ -330,6 +334,10 @@ export class TenantKeyring extends Construct {
     }
     // The bucket's own key pin would deny every tenant key: leave the tenant root to the statements above.
     bucket.allowOtherKmsKeysUnder(this.tenantsPrefix);
+    // A tenant write without SSE headers gets the bucket's default key: tenant principals must not
+    // be able to use it. Named principals get no permission on it from grantTenant; tagged ones are
+    // denied in its key policy.
+    if (this.abac) this.denyBucketKeyToTaggedPrincipals(bucket);
     this.node.addValidation({ validate: () => this.validateShards() });
   }
 
@@ -459,6 +467,22 @@ export class TenantKeyring extends Construct {
     key.applyRemovalPolicy(RemovalPolicy.DESTROY);
     tenant._markRetired();
     return tenant;
+  }
+
+  private denyBucketKeyToTaggedPrincipals(bucket: EncryptedBucket): void {
+    const key = bucket.bucketKey;
+    const statement = bucketKeyTenantDenyStatement(this.tenantTagKey);
+    if (key instanceof kms.Key) {
+      // Two keyrings on one bucket (or on buckets sharing a key) with one tag key add it once.
+      const done = TAG_KEYS_DENIED.get(key) ?? new Set<string>();
+      if (!done.has(this.tenantTagKey)) key.addToResourcePolicy(statement);
+      done.add(this.tenantTagKey);
+      TAG_KEYS_DENIED.set(key, done);
+      return;
+    }
+    warnWeakened(this, 'bucket',
+      `the key of ${bucket.node.path} (${Token.isUnresolved(key.keyArn) ? 'imported' : key.keyArn}) is not a kms.Key of this app, so this keyring cannot change its policy: a write without SSE headers by a principal tagged ${this.tenantTagKey} under '${this.tenantsPrefix}' would be encrypted with it wherever that principal may use it. Add this statement to its key policy: ${renderStatements(this, [statement])}`,
+      []);
   }
 
   private makeDedicated(tenantId: string, s3Prefix: string, options: TenantOptions): TenantKey {

@@ -173,22 +173,35 @@ const OBJECT_ACTIONS = [
 
 /**
  * Bucket-policy statements for the tenant prefixes. None names a tenant, so the policy is the same
- * size for any number of tenants: writes under the tenant root must name a KMS key of this account
- * and Region other than the bucket's default key (the tenant key policies then decide which), and
- * a principal that carries the tenant tag is held to its own prefix.
+ * size for any number of tenants: a write under the tenant root that names a KMS key must name a
+ * key of this account and Region other than the bucket's default key (the tenant key policies then
+ * decide which), and a principal that carries the tenant tag is held to its own prefix.
+ *
+ * A write that names no key is not denied here, because S3 cannot tell it apart from a multipart
+ * upload's later calls. The S3 User Guide (conditional-writes-enforce.html): "For multipart uploads
+ * you must specify the s3:ObjectCreationOperation condition key to exempt the CreateMultipartUpload,
+ * UploadPart, and UploadPartCopy operations"; its examples then require the header of "PutObject
+ * and CompleteMultipartUpload requests": s3:ObjectCreationOperation is true for
+ * CompleteMultipartUpload as for PutObject and CopyObject. UploadPart, UploadPartCopy and
+ * CompleteMultipartUpload are authorized as s3:PutObject and carry no SSE header (mpuoverview.html),
+ * so a denial of "no key id" would refuse every multipart upload, and no condition key separates a
+ * header-less CompleteMultipartUpload from a header-less single PutObject. Such a PutObject (or
+ * CreateMultipartUpload) is encrypted with the bucket's default key instead, and fails in KMS: see
+ * `bucketKeyTenantDenyStatement`. Each denial here therefore matches only a request that names a
+ * key (`Null` key id = false), which multipart parts and completions never do.
  */
 export function tenantBucketStatements(scope: TenantScope, bucketKeyArn: string, partition: string, abac: boolean): iam.PolicyStatement[] {
   const tenantObjects = `${scope.bucketArn}/${scope.tenantsPrefix}*`;
+  const namesAKey = { [KEY_HEADER]: 'false' };
   const deny = (sid: string, conditions: Record<string, Record<string, unknown>>) => new iam.PolicyStatement({
     sid,
     effect: iam.Effect.DENY,
     principals: [new iam.AnyPrincipal()],
     actions: ['s3:PutObject'],
     resources: [tenantObjects],
-    conditions,
+    conditions: { ...conditions, Null: namesAKey },
   });
   const statements = [
-    deny('DenyTenantPutWithoutATenantKey', { Null: { [KEY_HEADER]: 'true' } }),
     deny('DenyTenantPutWithTheBucketDefaultKey', { StringEquals: { [KEY_HEADER]: bucketKeyArn } }),
     deny('DenyTenantPutWithAKeyOfAnotherAccountOrRegion', {
       StringNotLike: { [KEY_HEADER]: `arn:${partition}:kms:${scope.region}:${scope.account}:key/*` },
@@ -217,6 +230,37 @@ export function tenantBucketStatements(scope: TenantScope, bucketKeyArn: string,
     );
   }
   return statements;
+}
+
+/** Data-plane actions that a principal carrying the tenant tag may not perform with the bucket's default key. */
+export const BUCKET_KEY_ACTIONS_DENIED_TO_TENANTS = ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey*', 'kms:ReEncrypt*'];
+
+/**
+ * A statement for the bucket's default key: principals that carry the tenant tag may not use it.
+ *
+ * Without SSE headers, S3 encrypts a PutObject or CreateMultipartUpload with the bucket's default
+ * encryption (PutObject API reference), so a tenant principal's header-less write under its prefix
+ * fails here, in KMS, where the bucket policy cannot refuse it (see `tenantBucketStatements`). S3
+ * Bucket Keys do not skip this check: "Unique bucket-level keys are fetched at least once per
+ * requester to ensure that the requester's access to the key is captured in an AWS KMS CloudTrail
+ * event" (S3 User Guide, bucket-key.html).
+ *
+ * Decrypt and ReEncrypt are denied too, not only the encrypting actions: this key protects no
+ * tenant's data. An object under a tenant prefix that it could decrypt would outlive the tenant's
+ * crypto-shredding, so it belongs under the tenant's key (re-encrypt it); outside the tenant root a
+ * tagged principal may read nothing, which the bucket policy already says and this says again for
+ * every other bucket or service that shares the key.
+ */
+export function bucketKeyTenantDenyStatement(tagKey: string): iam.PolicyStatement {
+  const word = tagKey.replace(/[^A-Za-z0-9]/g, '');
+  return new iam.PolicyStatement({
+    sid: `DenyUseByPrincipalsTagged${word.charAt(0).toUpperCase()}${word.slice(1)}`,
+    effect: iam.Effect.DENY,
+    principals: [new iam.AnyPrincipal()],
+    actions: BUCKET_KEY_ACTIONS_DENIED_TO_TENANTS,
+    resources: ['*'],
+    conditions: { Null: { [`aws:PrincipalTag/${tagKey}`]: 'false' } },
+  });
 }
 
 /** IAM-side statements of a grant on one tenant's prefix (S3 side). */

@@ -1,6 +1,7 @@
 import { App, Duration, NestedStack, Stack } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import { EncryptedBucket, ObjectEncryption, TenantAccess, TenantKeyring, TenantKeyringProps, TenantOptions, TenantTier } from '../../src';
 import { TENANT_KEY_ADMIN_ACTIONS } from '../../src/keys/tenant-policy';
 
@@ -247,16 +248,73 @@ describe('bucket wiring', () => {
     expect(pin.NotResource).toEqual({ 'Fn::Join': ['', [{ 'Fn::GetAtt': [expect.stringMatching(/^Data/), 'Arn'] }, '/tenants/*']] });
   });
 
-  test('writes under the tenant root must name a key of this account and Region that is not the bucket key', () => {
+  test('a write under the tenant root that names a key must name one of this account and Region that is not the bucket key', () => {
     const st = bucketPolicy(make().stack);
     const byId = (sid: string) => st.find((s) => s.Sid === sid);
-    expect(byId('DenyTenantPutWithoutATenantKey').Condition).toEqual({ Null: { 's3:x-amz-server-side-encryption-aws-kms-key-id': 'true' } });
     expect(byId('DenyTenantPutWithTheBucketDefaultKey').Condition.StringEquals['s3:x-amz-server-side-encryption-aws-kms-key-id']['Fn::GetAtt'][0]).toMatch(/^DataKey/);
     expect(JSON.stringify(byId('DenyTenantPutWithAKeyOfAnotherAccountOrRegion').Condition.StringNotLike)).toContain(':kms:us-east-1:111111111111:key/*');
-    for (const sid of ['DenyTenantPutWithoutATenantKey', 'DenyTenantPutWithTheBucketDefaultKey', 'DenyTenantPutWithAKeyOfAnotherAccountOrRegion']) {
+    for (const sid of ['DenyTenantPutWithTheBucketDefaultKey', 'DenyTenantPutWithAKeyOfAnotherAccountOrRegion']) {
       expect(byId(sid).Effect).toBe('Deny');
       expect(JSON.stringify(byId(sid).Resource)).toMatch(/\/tenants\/\*"/);
+      // Only a request that names a key: UploadPart, UploadPartCopy and CompleteMultipartUpload carry none.
+      expect(byId(sid).Condition.Null).toEqual({ 's3:x-amz-server-side-encryption-aws-kms-key-id': 'false' });
     }
+  });
+
+  test('no bucket-policy statement denies a tenant write for naming no key: multipart parts and completions name none', () => {
+    const st = bucketPolicy(make().stack);
+    expect(st.find((s) => s.Sid === 'DenyTenantPutWithoutATenantKey')).toBeUndefined();
+    for (const s of st.filter((x) => x.Effect === 'Deny' && actionsOf(x).includes('s3:PutObject'))) {
+      // The bucket's own DenyPutObjectWithKmsAlgorithmButNoKeyId needs the algorithm header, which they lack too.
+      if (s.Condition?.Null?.['s3:x-amz-server-side-encryption-aws-kms-key-id'] === 'true') {
+        expect(s.Condition.Null['s3:x-amz-server-side-encryption']).toBe('false');
+      }
+    }
+  });
+
+  test('principals carrying the tenant tag may not use the bucket default key at all', () => {
+    const m = make();
+    const keys = Template.fromStack(m.stack).findResources('AWS::KMS::Key');
+    const bucketKey: any = Object.entries(keys).find(([id]) => id.startsWith('DataKey'))![1];
+    const deny = bucketKey.Properties.KeyPolicy.Statement.find((s: any) => s.Sid === 'DenyUseByPrincipalsTaggedTenant');
+    expect(deny).toEqual({
+      Sid: 'DenyUseByPrincipalsTaggedTenant',
+      Effect: 'Deny',
+      Principal: { AWS: '*' },
+      Action: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey*', 'kms:ReEncrypt*'],
+      Resource: '*',
+      Condition: { Null: { 'aws:PrincipalTag/tenant': 'false' } },
+    });
+  });
+
+  test('two keyrings on one bucket with one tag key deny the bucket key once; another tag key adds its own', () => {
+    const m = make();
+    new TenantKeyring(m.stack, 'More', { bucket: m.bucket, tenantsPrefix: 'more/', aliasPrefix: 'more' });
+    new TenantKeyring(m.stack, 'Customers', { bucket: m.bucket, tenantsPrefix: 'customers/', aliasPrefix: 'customers', tenantTagKey: 'customer-id' });
+    const keys = Template.fromStack(m.stack).findResources('AWS::KMS::Key');
+    const bucketKey: any = Object.entries(keys).find(([id]) => id.startsWith('DataKey'))![1];
+    const sids = bucketKey.Properties.KeyPolicy.Statement.map((s: any) => s.Sid).filter((sid: string) => sid?.startsWith('DenyUseByPrincipalsTagged'));
+    expect(sids).toEqual(['DenyUseByPrincipalsTaggedTenant', 'DenyUseByPrincipalsTaggedCustomerid']);
+  });
+
+  test('a bucket key that is not a kms.Key of this app gets the statement to add in a synth warning', () => {
+    const app = new App();
+    const stack = new Stack(app, 'Test', { env: ENV });
+    const encryptionKey = kms.Key.fromKeyArn(stack, 'Imported', 'arn:aws:kms:us-east-1:111111111111:key/11111111-2222-3333-4444-555555555555');
+    const bucket = new EncryptedBucket(stack, 'Data', { encryptionKey });
+    new TenantKeyring(stack, 'Tenants', { bucket });
+    const warnings = Annotations.fromStack(stack).findWarning('/Test/Tenants', Match.stringLikeRegexp('.*'));
+    expect(warnings).toHaveLength(1);
+    const text = String(warnings[0].entry.data);
+    expect(text).toContain('arn:aws:kms:us-east-1:111111111111:key/11111111-2222-3333-4444-555555555555');
+    expect(text).toContain('without SSE headers by a principal tagged tenant');
+    expect(text).toContain('"Sid":"DenyUseByPrincipalsTaggedTenant"');
+    expect(text).toContain('"Null":{"aws:PrincipalTag/tenant":"false"}');
+  });
+
+  test('with abac false the bucket key gets no tag statement (named principals get no permission on it)', () => {
+    const m = make({ abac: false });
+    expect(JSON.stringify(Template.fromStack(m.stack).findResources('AWS::KMS::Key'))).not.toContain('DenyUseByPrincipalsTagged');
   });
 
   test('a principal tagged with a tenant is denied objects and listings outside its own prefix', () => {
@@ -566,6 +624,6 @@ describe('bucket encryption modes', () => {
     m.keyring.addTenant('acme');
     const st = bucketPolicy(m.stack);
     expect(st.find((s) => s.Sid === 'DenyPutObjectWithAnotherKmsKey').NotResource).toBeDefined();
-    expect(st.find((s) => s.Sid === 'DenyTenantPutWithoutATenantKey')).toBeDefined();
+    expect(st.find((s) => s.Sid === 'DenyTenantPutWithAKeyOfAnotherAccountOrRegion')).toBeDefined();
   });
 });
