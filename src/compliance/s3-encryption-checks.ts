@@ -1,16 +1,20 @@
 import { CfnResource, IPolicyValidationContext, PolicyValidationPluginReport } from 'aws-cdk-lib';
 import { NagMessageLevel, NagPack, NagPackProps, NagRuleResult } from 'cdk-nag';
 import { IConstruct } from 'constructs';
+import AlarmTopicAllowsPublishers from './rules/AlarmTopicAllowsPublishers';
 import CloudTrailEncryptedAndValidated from './rules/CloudTrailEncryptedAndValidated';
 import KMSKeyPolicyNoFullAccessForNonRoot from './rules/KMSKeyPolicyNoFullAccessForNonRoot';
 import KMSKeyPolicyNoUnconditionedPublicUse from './rules/KMSKeyPolicyNoUnconditionedPublicUse';
 import KMSKeyUsageConditioned from './rules/KMSKeyUsageConditioned';
 import { kmsPendingWindowAtLeast } from './rules/KMSPendingWindowAtLeast';
 import { kmsRotationWithinPeriod } from './rules/KMSRotationWithinPeriod';
+import S3AccessLogDestinationAccepted from './rules/S3AccessLogDestinationAccepted';
 import S3BucketDataEventsAudited from './rules/S3BucketDataEventsAudited';
 import S3BucketEncryptedWithCustomerManagedKey from './rules/S3BucketEncryptedWithCustomerManagedKey';
 import S3BucketKeysEnabled from './rules/S3BucketKeysEnabled';
+import S3BucketPolicyDeniesAlgorithmWithoutKey from './rules/S3BucketPolicyDeniesAlgorithmWithoutKey';
 import S3BucketPolicyDeniesOtherKmsKeys from './rules/S3BucketPolicyDeniesOtherKmsKeys';
+import S3KeyDenialsAllowMultipart from './rules/S3KeyDenialsAllowMultipart';
 import S3ReplicationDestinationEncryptedInItsRegion from './rules/S3ReplicationDestinationEncryptedInItsRegion';
 import S3SseCBlockedUnlessChosen from './rules/S3SseCBlockedUnlessChosen';
 import S3TlsEnforcedAtLeast12 from './rules/S3TlsEnforcedAtLeast12';
@@ -43,7 +47,8 @@ interface RuleRow {
 /**
  * A cdk-nag pack with the checks of encryption at rest for S3 that the standard packs do not make:
  * customer-managed keys, S3 Bucket Keys, wrong-key and SSE-C denials, TLS 1.2, rotation period,
- * pending window, least-privilege key policies, audit coverage, encrypted replication.
+ * pending window, least-privilege key policies, audit coverage, encrypted replication, and what AWS
+ * itself requires for a bucket policy, a log destination and an alarm topic to work.
  *
  * @example
  * Validations.of(app).addPlugins(new S3EncryptionChecks(app));
@@ -70,8 +75,13 @@ export class S3EncryptionChecks extends NagPack {
     this.rows = [
       {
         info: 'The S3 bucket is not encrypted by default with SSE-KMS or DSSE-KMS under a customer-managed key.',
-        explanation: 'SSE-S3 and the AWS-managed aws/s3 key cannot be restricted by a key policy, shared across accounts or disabled to shred data. Fix: set default encryption to aws:kms with a key you own (EncryptedBucket does).',
+        explanation: 'SSE-S3 and the AWS-managed aws/s3 key cannot be restricted by a key policy, shared across accounts or disabled to shred data. Fix: set default encryption to aws:kms with a key you own (EncryptedBucket does). Server-access-log destinations are exempt: AWS accepts only SSE-S3 there.',
         rule: S3BucketEncryptedWithCustomerManagedKey,
+      },
+      {
+        info: 'The S3 bucket receives server access logs, but S3 cannot deliver them: it has Object Lock, default encryption other than SSE-S3, or it logs into itself.',
+        explanation: 'AWS refuses such a destination (S3 User Guide, enable-server-access-logging.html: Object Lock buckets "can\'t be used as destination buckets", "SSE-KMS is not supported", a self-logging destination is "an infinite loop of logs"), so no access log is ever written. Fix: a log bucket without Object Lock, with SSE-S3 (AES256) default encryption, that does not log into itself; keep its integrity with its bucket policy, versioning and lifecycle.',
+        rule: S3AccessLogDestinationAccepted,
       },
       {
         info: 'The S3 bucket uses SSE-KMS without S3 Bucket Keys.',
@@ -82,6 +92,16 @@ export class S3EncryptionChecks extends NagPack {
         info: 'The S3 bucket policy does not deny PUTs that name another KMS key.',
         explanation: 'A writer can otherwise choose any key it can use, and the data leaves the bucket key\'s control. Fix: deny s3:PutObject when s3:x-amz-server-side-encryption-aws-kms-key-id is present and differs from the bucket key ARN.',
         rule: S3BucketPolicyDeniesOtherKmsKeys,
+      },
+      {
+        info: 'The S3 bucket policy denies PUTs that name another KMS key but not PUTs that name aws:kms or aws:kms:dsse without a key id.',
+        explanation: 'S3 encrypts such a PUT with the AWS managed key aws/s3 (PutObject API reference, SSEKMSKeyId), outside the bucket key\'s control. Fix: deny s3:PutObject with Null s3:x-amz-server-side-encryption false and Null s3:x-amz-server-side-encryption-aws-kms-key-id true, in one statement, on every resource the key denial covers.',
+        rule: S3BucketPolicyDeniesAlgorithmWithoutKey,
+      },
+      {
+        info: 'A bucket-policy denial on s3:PutObject fires when an SSE algorithm or KMS key-id header is absent, so multipart uploads fail.',
+        explanation: 'UploadPart, UploadPartCopy and CompleteMultipartUpload are authorized as s3:PutObject and carry no x-amz-server-side-encryption or key-id header, and s3:ObjectCreationOperation is true for CompleteMultipartUpload as for PutObject (S3 User Guide, conditional-writes-enforce.html), so no condition exempts them; StringNotEquals, StringNotLike and ...IfExists are true when the header is absent. Fix: deny only what a header names (a Null false guard beside the comparison) and let default encryption decide header-less PUTs; a denial of absent SSE-C headers is fine.',
+        rule: S3KeyDenialsAllowMultipart,
       },
       {
         info: 'The S3 bucket does not block SSE-C although it is not an SSE-C bucket.',
@@ -104,18 +124,18 @@ export class S3EncryptionChecks extends NagPack {
         rule: kmsPendingWindowAtLeast(minPending),
       },
       {
-        info: 'The KMS key policy lets any principal (*) use the key without conditions.',
-        explanation: 'Anyone in any account could use the key. Fix: name principals, or add conditions such as aws:PrincipalAccount or kms:CallerAccount.',
+        info: 'The KMS key policy lets any principal (*, or NotPrincipal) use the key without a condition on who calls.',
+        explanation: 'Anyone in any account could use the key; kms:ViaService alone does not help, since anyone can call through the service. Fix: name principals, or pin kms:CallerAccount, aws:PrincipalAccount, aws:PrincipalOrgID, aws:PrincipalArn, aws:SourceAccount or aws:SourceArn with StringEquals/StringLike/ArnLike.',
         rule: KMSKeyPolicyNoUnconditionedPublicUse,
       },
       {
-        info: 'The KMS key policy gives kms:* to a principal other than the account root.',
-        explanation: 'kms:* includes deletion, policy changes and every data-plane action. Fix: list the actions the principal needs.',
+        info: 'The KMS key policy gives kms:* (or a NotAction allow) to a principal other than this account\'s root.',
+        explanation: 'kms:* includes deletion, policy changes and every data-plane action; another account\'s root hands them to every principal of that account. Fix: list the actions the principal needs.',
         rule: KMSKeyPolicyNoFullAccessForNonRoot,
       },
       {
         info: 'The KMS key policy allows encrypt/decrypt use without kms:ViaService or an encryption-context condition.',
-        explanation: 'Unscoped usage lets any IAM-permitted caller decrypt any data under the key, through any service. Fix: add kms:ViaService (e.g. s3.<region>.amazonaws.com) or kms:EncryptionContext:* conditions; for service principals aws:SourceArn or aws:SourceAccount.',
+        explanation: 'Unscoped usage lets any IAM-permitted caller decrypt any data under the key, through any service. Fix: add kms:ViaService (e.g. s3.<region>.amazonaws.com) or kms:EncryptionContext:* conditions with StringEquals/StringLike (negated, IfExists, Null or * conditions do not scope); for service principals aws:SourceArn or aws:SourceAccount.',
         rule: KMSKeyUsageConditioned,
       },
       {
@@ -132,6 +152,11 @@ export class S3EncryptionChecks extends NagPack {
         info: 'The S3 bucket replicates without re-encrypting replicas under a KMS key of the destination Region.',
         explanation: 'Replicas must stay encrypted under a customer-managed key, and a KMS key cannot be used outside its Region. Fix: set ReplicaKmsKeyID to a key (or alias) ARN of the destination Region.',
         rule: S3ReplicationDestinationEncryptedInItsRegion,
+      },
+      {
+        info: 'CloudWatch alarms or EventBridge rules publish to the SNS topic, but its topic policy or key policy does not let them.',
+        explanation: 'A topic policy replaces SNS\'s default policy, and an encrypted topic needs its key, so every alarm or event would be dropped. Missing is one of: a topic-policy Allow of sns:Publish for cloudwatch.amazonaws.com (alarms) or events.amazonaws.com (rules); a key-policy Allow of kms:GenerateDataKey* and kms:Decrypt for that service (for EventBridge without aws:SourceAccount, aws:SourceArn or aws:SourceOrgID, which it does not support); a customer managed key instead of aws/sns. Fix: add what is missing (SNS Developer Guide, sns-key-management.html).',
+        rule: AlarmTopicAllowsPublishers,
       },
     ];
   }

@@ -1,10 +1,15 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { App, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { App, CfnOutput, Duration, Fn, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudtrail from 'aws-cdk-lib/aws-cloudtrail';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import { EncryptedBucket, EncryptionAuditTrail, ObjectEncryption, S3EncryptionChecks, S3EncryptionChecksProps } from '../../src';
 
 const ENV = { account: '111111111111', region: 'us-east-1' };
@@ -57,6 +62,242 @@ describe('S3BucketPolicyDeniesOtherKmsKeys', () => {
     new s3.Bucket(stack, 'Bad', { encryptionKey: new kms.Key(stack, 'K'), enforceSSL: true });
     expect(flags(stack, 'S3BucketPolicyDeniesOtherKmsKeys', 'S/Good/Resource')).toBe(false);
     expect(flags(stack, 'S3BucketPolicyDeniesOtherKmsKeys', 'S/Bad/Resource')).toBe(true);
+  });
+});
+
+/** An L1 bucket with SSE-S3 (AES256), SSE-KMS or DSSE-KMS default encryption. */
+function cfnBucket(stack: Stack, id: string, algorithm: 'AES256' | 'aws:kms' | 'aws:kms:dsse', props: Partial<s3.CfnBucketProps> = {}): s3.CfnBucket {
+  return new s3.CfnBucket(stack, id, {
+    bucketEncryption: { serverSideEncryptionConfiguration: [{ serverSideEncryptionByDefault: { sseAlgorithm: algorithm } }] },
+    ...props,
+  });
+}
+
+/** A bucket that sends its server access logs to `destination` (a reference or a literal name). */
+function logsTo(stack: Stack, id: string, destination: string): s3.CfnBucket {
+  return cfnBucket(stack, id, 'AES256', { loggingConfiguration: { destinationBucketName: destination } });
+}
+
+describe('S3AccessLogDestinationAccepted', () => {
+  test('an SSE-S3 destination without Object Lock passes; a bucket that receives no logs is not applicable', () => {
+    const { stack } = stackOf();
+    const logs = cfnBucket(stack, 'Logs', 'AES256');
+    logsTo(stack, 'Src', logs.ref);
+    const unencrypted = new s3.CfnBucket(stack, 'Plain');
+    logsTo(stack, 'Src2', unencrypted.ref);
+    cfnBucket(stack, 'Lonely', 'aws:kms', { objectLockEnabled: true });
+    const f = flagged(stack).S3AccessLogDestinationAccepted ?? [];
+    expect(f).not.toContain('S/Logs');
+    expect(f).not.toContain('S/Plain');
+    expect(f).not.toContain('S/Lonely');
+    expect(f).not.toContain('S/Src');
+  });
+  test('a destination with Object Lock, SSE-KMS or DSSE-KMS default encryption fails', () => {
+    const { stack } = stackOf();
+    const locked = cfnBucket(stack, 'Locked', 'AES256', { objectLockEnabled: true });
+    const lockedByConfig = cfnBucket(stack, 'LockedByConfig', 'AES256', { objectLockConfiguration: { objectLockEnabled: 'Enabled' } });
+    const kmsLogs = cfnBucket(stack, 'Kms', 'aws:kms');
+    const dsseLogs = cfnBucket(stack, 'Dsse', 'aws:kms:dsse');
+    [locked, lockedByConfig, kmsLogs, dsseLogs].forEach((d, i) => logsTo(stack, `Src${i}`, d.ref));
+    const f = flagged(stack).S3AccessLogDestinationAccepted ?? [];
+    expect(f.sort()).toEqual(['S/Dsse', 'S/Kms', 'S/Locked', 'S/LockedByConfig']);
+  });
+  test('a destination that logs into itself fails, by leaving the destination out or by naming itself', () => {
+    const { stack } = stackOf();
+    cfnBucket(stack, 'NoDestination', 'AES256', { loggingConfiguration: { logFilePrefix: 'self/' } });
+    cfnBucket(stack, 'NamesItself', 'AES256', { bucketName: 'logs-of-logs', loggingConfiguration: { destinationBucketName: 'logs-of-logs' } });
+    const f = flagged(stack).S3AccessLogDestinationAccepted ?? [];
+    expect(f.sort()).toEqual(['S/NamesItself', 'S/NoDestination']);
+  });
+  test('the destination is found by its literal name and across stacks', () => {
+    const app = new App();
+    const logStack = new Stack(app, 'Logs', { env: ENV });
+    cfnBucket(logStack, 'ByName', 'aws:kms', { bucketName: 'central-access-logs' });
+    const byRef = new s3.Bucket(logStack, 'ByRef', { encryptionKey: new kms.Key(logStack, 'K') });
+    const data = new Stack(app, 'Data', { env: ENV });
+    logsTo(data, 'A', 'central-access-logs');
+    logsTo(data, 'B', byRef.bucketName);
+    const exported = cfnBucket(logStack, 'ByExport', 'aws:kms');
+    new CfnOutput(logStack, 'Out', { value: exported.ref, exportName: 'central-log-bucket' });
+    logsTo(data, 'C', Fn.importValue('central-log-bucket'));
+    const f = flagged(logStack).S3AccessLogDestinationAccepted ?? [];
+    expect(f.sort()).toEqual(['Logs/ByExport', 'Logs/ByName', 'Logs/ByRef/Resource']);
+  });
+});
+
+describe('S3BucketEncryptedWithCustomerManagedKey on log destinations', () => {
+  test('an SSE-S3 server-access-log destination is not applicable; the same bucket receiving no logs fails', () => {
+    const { stack } = stackOf();
+    const logs = cfnBucket(stack, 'Logs', 'AES256');
+    new s3.Bucket(stack, 'Src', { encryptionKey: new kms.Key(stack, 'K'), serverAccessLogsBucket: s3.Bucket.fromCfnBucket(logs) });
+    cfnBucket(stack, 'Other', 'AES256');
+    expect(flags(stack, 'S3BucketEncryptedWithCustomerManagedKey', 'S/Logs')).toBe(false);
+    expect(flags(stack, 'S3BucketEncryptedWithCustomerManagedKey', 'S/Other')).toBe(true);
+  });
+});
+
+/** A KMS key whose policy is the given statements only (administration by the account root first). */
+function keyOf(stack: Stack, id: string, ...statements: iam.PolicyStatement[]): kms.Key {
+  const admin = new iam.PolicyStatement({ principals: [new iam.AccountRootPrincipal()], actions: ['kms:Create*', 'kms:Describe*', 'kms:Put*'], resources: ['*'] });
+  return new kms.Key(stack, id, { policy: new iam.PolicyDocument({ statements: [admin, ...statements] }) });
+}
+
+function servicePublishes(service: string, actions: string[], conditions?: Record<string, any>): iam.PolicyStatement {
+  return new iam.PolicyStatement({ principals: [new iam.ServicePrincipal(service)], actions, resources: ['*'], conditions });
+}
+
+/** A CloudWatch alarm that notifies `topic`. */
+function alarmOn(stack: Stack, id: string, topic: sns.ITopic): void {
+  new cloudwatch.Alarm(stack, id, {
+    metric: new cloudwatch.Metric({ namespace: 'AWS/KMS', metricName: 'SecondsUntilKeyMaterialExpiration' }),
+    threshold: 1,
+    evaluationPeriods: 1,
+  }).addAlarmAction(new cwActions.SnsAction(topic));
+}
+
+describe('AlarmTopicAllowsPublishers', () => {
+  test('a topic with no topic policy and no key passes when an alarm notifies it; a topic nobody publishes to is not applicable', () => {
+    const { stack } = stackOf();
+    alarmOn(stack, 'Alarm', new sns.Topic(stack, 'Open'));
+    new sns.Topic(stack, 'Unused', { enforceSSL: true });
+    expect(flagged(stack).AlarmTopicAllowsPublishers ?? []).toEqual([]);
+  });
+  test('a topic policy without an allow for CloudWatch fails (it replaces the default policy); with one it passes', () => {
+    const { stack } = stackOf();
+    const tlsOnly = new sns.Topic(stack, 'TlsOnly', { enforceSSL: true });
+    alarmOn(stack, 'A1', tlsOnly);
+    const allowed = new sns.Topic(stack, 'Allowed', { enforceSSL: true });
+    allowed.addToResourcePolicy(new iam.PolicyStatement({
+      principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+      actions: ['sns:Publish'],
+      resources: [allowed.topicArn],
+      conditions: { StringEquals: { 'aws:SourceAccount': '111111111111' } },
+    }));
+    alarmOn(stack, 'A2', allowed);
+    expect(flagged(stack).AlarmTopicAllowsPublishers).toEqual(['S/TlsOnly/Resource']);
+  });
+  test('an EventBridge rule target needs events.amazonaws.com in the topic policy', () => {
+    const { stack } = stackOf();
+    const viaTarget = new sns.Topic(stack, 'ViaTarget', { enforceSSL: true });
+    new events.Rule(stack, 'R1', { schedule: events.Schedule.rate(Duration.hours(1)), targets: [new targets.SnsTopic(viaTarget)] });
+    const cloudWatchOnly = new sns.Topic(stack, 'CloudWatchOnly', { enforceSSL: true });
+    cloudWatchOnly.addToResourcePolicy(new iam.PolicyStatement({
+      principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')], actions: ['sns:Publish'], resources: [cloudWatchOnly.topicArn],
+    }));
+    new events.CfnRule(stack, 'R2', { scheduleExpression: 'rate(1 hour)', targets: [{ id: 'T', arn: cloudWatchOnly.topicArn }] });
+    expect(flagged(stack).AlarmTopicAllowsPublishers).toEqual(['S/CloudWatchOnly/Resource']);
+  });
+  test('an encrypted topic needs kms:GenerateDataKey* and kms:Decrypt for the publishing service in its key policy', () => {
+    const { stack } = stackOf();
+    const missing = new sns.Topic(stack, 'Missing', { masterKey: keyOf(stack, 'K1') });
+    alarmOn(stack, 'A1', missing);
+    const decryptOnly = new sns.Topic(stack, 'DecryptOnly', { masterKey: keyOf(stack, 'K2', servicePublishes('cloudwatch.amazonaws.com', ['kms:Decrypt'])) });
+    alarmOn(stack, 'A2', decryptOnly);
+    const granted = new sns.Topic(stack, 'Granted', {
+      masterKey: keyOf(stack, 'K3', servicePublishes('cloudwatch.amazonaws.com', ['kms:Decrypt', 'kms:GenerateDataKey*'], { StringEquals: { 'aws:SourceAccount': '111111111111' } })),
+    });
+    alarmOn(stack, 'A3', granted);
+    expect((flagged(stack).AlarmTopicAllowsPublishers ?? []).sort()).toEqual(['S/DecryptOnly/Resource', 'S/Missing/Resource']);
+  });
+  test('EventBridge key statements with source conditions do not count (EventBridge does not send them)', () => {
+    const { stack } = stackOf();
+    const conditioned = new sns.Topic(stack, 'Conditioned', {
+      masterKey: keyOf(stack, 'K1', servicePublishes('events.amazonaws.com', ['kms:Decrypt', 'kms:GenerateDataKey'], { StringEquals: { 'aws:SourceAccount': '111111111111' } })),
+    });
+    const plain = new sns.Topic(stack, 'Plain', { masterKey: keyOf(stack, 'K2', servicePublishes('events.amazonaws.com', ['kms:Decrypt', 'kms:GenerateDataKey'])) });
+    // The L1 rule: aws-events-targets' SnsTopic would add its own unconditioned key statement.
+    new events.CfnRule(stack, 'R', { scheduleExpression: 'rate(1 hour)', targets: [{ id: 'C', arn: conditioned.topicArn }, { id: 'P', arn: plain.topicArn }] });
+    expect(flagged(stack).AlarmTopicAllowsPublishers).toEqual(['S/Conditioned/Resource']);
+  });
+  test('the AWS managed key aws/sns fails; a key named by its alias is found', () => {
+    const { stack } = stackOf();
+    const managed = new sns.CfnTopic(stack, 'Managed', { kmsMasterKeyId: 'alias/aws/sns' });
+    const alarm = { comparisonOperator: 'GreaterThanThreshold', evaluationPeriods: 1, threshold: 1, metricName: 'M', namespace: 'N', period: 60 };
+    new cloudwatch.CfnAlarm(stack, 'A1', { ...alarm, alarmActions: [managed.ref] });
+    const key = keyOf(stack, 'K');
+    new kms.Alias(stack, 'Alias', { aliasName: 'alias/alarms', targetKey: key });
+    const byAlias = new sns.CfnTopic(stack, 'ByAlias', { kmsMasterKeyId: 'alias/alarms' });
+    new cloudwatch.CfnAlarm(stack, 'A2', { ...alarm, okActions: [byAlias.ref] });
+    expect((flagged(stack).AlarmTopicAllowsPublishers ?? []).sort()).toEqual(['S/ByAlias', 'S/Managed']);
+  });
+});
+
+const SSE = 's3:x-amz-server-side-encryption';
+const KEY_ID = 's3:x-amz-server-side-encryption-aws-kms-key-id';
+
+/** A KMS bucket whose policy holds only the given denials on s3:PutObject. */
+function bucketDenying(stack: Stack, id: string, ...denials: Array<Record<string, any>>): s3.Bucket {
+  const b = new s3.Bucket(stack, id, { encryptionKey: new kms.Key(stack, `${id}Key`), bucketKeyEnabled: true });
+  for (const d of denials) {
+    const { actions, resources, notResources, ...conditions } = d;
+    b.addToResourcePolicy(new iam.PolicyStatement({
+      effect: iam.Effect.DENY,
+      principals: [new iam.AnyPrincipal()],
+      actions: actions ?? ['s3:PutObject'],
+      ...(notResources ? { notResources: notResources.map((r: string) => b.arnForObjects(r)) } : { resources: (resources ?? ['*']).map((r: string) => b.arnForObjects(r)) }),
+      conditions,
+    }));
+  }
+  return b;
+}
+
+const PIN = { StringNotEquals: { [KEY_ID]: 'arn:aws:kms:us-east-1:111111111111:key/k' }, Null: { [KEY_ID]: 'false' } };
+const OTHER_ALGORITHM = { StringNotEquals: { [SSE]: 'aws:kms' }, Null: { [SSE]: 'false' } };
+const ALGORITHM_WITHOUT_KEY = { Null: { [SSE]: 'false', [KEY_ID]: 'true' } };
+
+describe('S3BucketPolicyDeniesAlgorithmWithoutKey', () => {
+  test('a key denial without the algorithm-without-key denial fails; with it, in one statement, passes', () => {
+    const { stack } = stackOf();
+    bucketDenying(stack, 'PinOnly', PIN, OTHER_ALGORITHM);
+    bucketDenying(stack, 'Both', PIN, OTHER_ALGORITHM, ALGORITHM_WITHOUT_KEY);
+    bucketDenying(stack, 'ByValue', PIN, { StringEquals: { [SSE]: ['aws:kms', 'aws:kms:dsse'] }, Null: { [KEY_ID]: 'true' } });
+    new EncryptedBucket(stack, 'Enc');
+    const f = flagged(stack).S3BucketPolicyDeniesAlgorithmWithoutKey ?? [];
+    expect(f).toEqual(['S/PinOnly/Resource']);
+  });
+  test('denying aws:kms without a key lets aws:kms:dsse without a key through unless another algorithm is denied', () => {
+    const { stack } = stackOf();
+    const kmsOnly = { StringEquals: { [SSE]: 'aws:kms' }, Null: { [KEY_ID]: 'true' } };
+    bucketDenying(stack, 'KmsOnly', PIN, kmsOnly);
+    bucketDenying(stack, 'KmsOnlyAndAlgorithm', PIN, kmsOnly, OTHER_ALGORITHM);
+    expect(flagged(stack).S3BucketPolicyDeniesAlgorithmWithoutKey).toEqual(['S/KmsOnly/Resource']);
+  });
+  test('a denial limited by another condition, or to fewer objects than the key denial, does not count', () => {
+    const { stack } = stackOf();
+    bucketDenying(stack, 'ForSomeone', PIN, OTHER_ALGORITHM, { ...ALGORITHM_WITHOUT_KEY, ArnLike: { 'aws:PrincipalArn': 'arn:aws:iam::111111111111:role/x' } });
+    bucketDenying(stack, 'Narrower', PIN, OTHER_ALGORITHM, { ...ALGORITHM_WITHOUT_KEY, resources: ['logs/*'] });
+    bucketDenying(stack, 'ExemptPrefix', { ...PIN, notResources: ['tenants/*'] }, OTHER_ALGORITHM, ALGORITHM_WITHOUT_KEY);
+    const f = flagged(stack).S3BucketPolicyDeniesAlgorithmWithoutKey ?? [];
+    expect(f.sort()).toEqual(['S/ForSomeone/Resource', 'S/Narrower/Resource']);
+  });
+  test('not applicable without a key denial, for SSE-S3 and for SSE-C buckets', () => {
+    const { stack } = stackOf();
+    bucketDenying(stack, 'NoPin', OTHER_ALGORITHM);
+    new s3.Bucket(stack, 'SseS3', { encryption: s3.BucketEncryption.S3_MANAGED });
+    new EncryptedBucket(stack, 'SseC', { objectEncryption: ObjectEncryption.SSE_C });
+    expect(flagged(stack).S3BucketPolicyDeniesAlgorithmWithoutKey ?? []).toEqual([]);
+  });
+});
+
+describe('S3KeyDenialsAllowMultipart', () => {
+  test('denials that fire on an absent key-id or algorithm header fail, whatever guards them', () => {
+    const { stack } = stackOf();
+    bucketDenying(stack, 'NoKeyId', { Null: { [KEY_ID]: 'true' } });
+    bucketDenying(stack, 'NotLikeUnguarded', { StringNotLike: { [KEY_ID]: 'arn:aws:kms:us-east-1:111111111111:key/*' } });
+    bucketDenying(stack, 'IfExists', { StringNotEqualsIfExists: { [SSE]: 'aws:kms' } });
+    bucketDenying(stack, 'CreationOnly', { Null: { [KEY_ID]: 'true' }, Bool: { 's3:ObjectCreationOperation': 'true' } });
+    bucketDenying(stack, 'PartsOnly', { Null: { [KEY_ID]: 'true' }, Bool: { 's3:ObjectCreationOperation': 'false' } });
+    bucketDenying(stack, 'PutWildcard', { actions: ['s3:Put*'], Null: { [SSE]: 'true' } });
+    const f = flagged(stack).S3KeyDenialsAllowMultipart ?? [];
+    expect(f.sort()).toEqual(['S/CreationOnly/Resource', 'S/IfExists/Resource', 'S/NoKeyId/Resource', 'S/NotLikeUnguarded/Resource', 'S/PartsOnly/Resource', 'S/PutWildcard/Resource']);
+  });
+  test('denials of what a header names pass, and so does the SSE-C requirement', () => {
+    const { stack } = stackOf();
+    bucketDenying(stack, 'Guarded', PIN, OTHER_ALGORITHM, ALGORITHM_WITHOUT_KEY);
+    bucketDenying(stack, 'ReadOnly', { actions: ['s3:GetObject'], Null: { [KEY_ID]: 'true' } });
+    new EncryptedBucket(stack, 'Kms');
+    new EncryptedBucket(stack, 'SseC', { objectEncryption: ObjectEncryption.SSE_C });
+    expect(flagged(stack).S3KeyDenialsAllowMultipart ?? []).toEqual([]);
   });
 });
 
@@ -122,6 +363,18 @@ describe('KMSKeyPolicyNoUnconditionedPublicUse', () => {
     expect(flags(stack, 'KMSKeyPolicyNoUnconditionedPublicUse', 'S/Open/Resource')).toBe(true);
     expect(flags(stack, 'KMSKeyPolicyNoUnconditionedPublicUse', 'S/Scoped/Resource')).toBe(false);
   });
+  test('kms:ViaService alone, a negated or IfExists caller condition, and NotPrincipal do not scope a public statement', () => {
+    const { stack } = stackOf();
+    const anyone = (id: string, conditions: Record<string, any>) => keyWith(stack, id, new iam.PolicyStatement({ principals: [new iam.AnyPrincipal()], actions: ['kms:Decrypt'], resources: ['*'], conditions }));
+    anyone('ViaServiceOnly', { StringEquals: { 'kms:ViaService': 's3.us-east-1.amazonaws.com' } });
+    anyone('Negated', { StringNotEquals: { 'kms:CallerAccount': '222222222222' } });
+    anyone('IfExists', { StringEqualsIfExists: { 'aws:PrincipalAccount': '111111111111' } });
+    anyone('OrgPinned', { StringEquals: { 'aws:PrincipalOrgID': 'o-abc123' } });
+    anyone('SourcePinned', { ArnLike: { 'aws:SourceArn': 'arn:aws:s3:::b' } });
+    keyWith(stack, 'NotPrincipal', new iam.PolicyStatement({ notPrincipals: [new iam.AccountPrincipal('222222222222')], actions: ['kms:Decrypt'], resources: ['*'] }));
+    const f = flagged(stack).KMSKeyPolicyNoUnconditionedPublicUse ?? [];
+    expect(f.sort()).toEqual(['S/IfExists/Resource', 'S/Negated/Resource', 'S/NotPrincipal/Resource', 'S/ViaServiceOnly/Resource']);
+  });
 });
 
 describe('KMSKeyPolicyNoFullAccessForNonRoot', () => {
@@ -133,6 +386,29 @@ describe('KMSKeyPolicyNoFullAccessForNonRoot', () => {
     expect(flags(stack, 'KMSKeyPolicyNoFullAccessForNonRoot', 'S/RoleStar/Resource')).toBe(true);
     expect(flags(stack, 'KMSKeyPolicyNoFullAccessForNonRoot', 'S/RootStar/Resource')).toBe(false);
   });
+  test("another account's root fails, by ARN or by account id; this account's root passes in a stack without an environment", () => {
+    const { stack } = stackOf();
+    keyWith(stack, 'OtherRoot', new iam.PolicyStatement({ principals: [new iam.AccountPrincipal('222222222222')], actions: ['kms:*'], resources: ['*'] }));
+    keyWith(stack, 'OtherRootArn', new iam.PolicyStatement({ principals: [new iam.ArnPrincipal('arn:aws:iam::222222222222:root')], actions: ['*'], resources: ['*'] }));
+    keyWith(stack, 'OwnAndOther', new iam.PolicyStatement({ principals: [new iam.AccountRootPrincipal(), new iam.AccountPrincipal('222222222222')], actions: ['kms:*'], resources: ['*'] }));
+    keyWith(stack, 'OwnArn', new iam.PolicyStatement({ principals: [new iam.ArnPrincipal('arn:aws:iam::111111111111:root')], actions: ['kms:*'], resources: ['*'] }));
+    const f = flagged(stack).KMSKeyPolicyNoFullAccessForNonRoot ?? [];
+    expect(f.sort()).toEqual(['S/OtherRoot/Resource', 'S/OtherRootArn/Resource', 'S/OwnAndOther/Resource']);
+
+    const agnostic = new Stack(new App(), 'S');
+    keyWith(agnostic, 'Root', new iam.PolicyStatement({ principals: [new iam.AccountRootPrincipal()], actions: ['kms:*'], resources: ['*'] }));
+    keyWith(agnostic, 'Literal', new iam.PolicyStatement({ principals: [new iam.AccountPrincipal('222222222222')], actions: ['kms:*'], resources: ['*'] }));
+    expect(flagged(agnostic).KMSKeyPolicyNoFullAccessForNonRoot).toEqual(['S/Literal/Resource']);
+  });
+  test('NotAction and NotPrincipal allows are full access unless they leave out every KMS action', () => {
+    const { stack } = stackOf();
+    const role = new iam.Role(stack, 'R', { assumedBy: new iam.AccountRootPrincipal() });
+    keyWith(stack, 'AllButDecrypt', new iam.PolicyStatement({ principals: [role], notActions: ['kms:Decrypt'], resources: ['*'] }));
+    keyWith(stack, 'NothingOfKms', new iam.PolicyStatement({ principals: [role], notActions: ['kms:*'], resources: ['*'] }));
+    keyWith(stack, 'NotPrincipal', new iam.PolicyStatement({ notPrincipals: [role], actions: ['kms:*'], resources: ['*'] }));
+    const f = flagged(stack).KMSKeyPolicyNoFullAccessForNonRoot ?? [];
+    expect(f.sort()).toEqual(['S/AllButDecrypt/Resource', 'S/NotPrincipal/Resource']);
+  });
 });
 
 describe('KMSKeyUsageConditioned', () => {
@@ -142,7 +418,38 @@ describe('KMSKeyUsageConditioned', () => {
     new EncryptedBucket(stack, 'B');
     expect(flags(stack, 'KMSKeyUsageConditioned', 'S/Default/Resource')).toBe(true);
     expect(flags(stack, 'KMSKeyUsageConditioned', 'S/B/Key/Resource')).toBe(false);
-    expect(flags(stack, 'KMSKeyUsageConditioned', 'S/B/AccessLogs/Key/Resource')).toBe(false);
+  });
+  test('only a positive kms:ViaService or encryption-context condition scopes usage, not any condition at all', () => {
+    const { stack } = stackOf();
+    const role = new iam.Role(stack, 'R', { assumedBy: new iam.AccountRootPrincipal() });
+    const use = (id: string, conditions?: Record<string, any>, more: Partial<iam.PolicyStatementProps> = {}) =>
+      keyWith(stack, id, new iam.PolicyStatement({ principals: [role], actions: ['kms:Decrypt'], resources: ['*'], conditions, ...more }));
+    use('ViaService', { StringEquals: { 'kms:ViaService': 's3.us-east-1.amazonaws.com' } });
+    use('Context', { StringLike: { 'kms:EncryptionContext:aws:s3:arn': 'arn:aws:s3:::b/*' } });
+    use('ContextKeys', { 'ForAnyValue:StringEquals': { 'kms:EncryptionContextKeys': 'tenant' } });
+    use('Tls', { Bool: { 'aws:SecureTransport': 'true' } });
+    use('CallerAccount', { StringEquals: { 'kms:CallerAccount': '111111111111' } });
+    use('NegatedViaService', { StringNotEquals: { 'kms:ViaService': 'ec2.us-east-1.amazonaws.com' } });
+    use('ContextPresent', { Null: { 'kms:EncryptionContext:aws:s3:arn': 'false' } });
+    use('AnyViaService', { StringLike: { 'kms:ViaService': '*' } });
+    use('ViaServiceIfExists', { StringEqualsIfExists: { 'kms:ViaService': 's3.us-east-1.amazonaws.com' } });
+    use('AllContextKeys', { 'ForAllValues:StringEquals': { 'kms:EncryptionContextKeys': 'tenant' } });
+    keyWith(stack, 'NotAction', new iam.PolicyStatement({ principals: [role], notActions: ['kms:ScheduleKeyDeletion'], resources: ['*'] }));
+    keyWith(stack, 'NotActionWithoutUse', new iam.PolicyStatement({ principals: [role], notActions: ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*'], resources: ['*'] }));
+    const f = flagged(stack).KMSKeyUsageConditioned ?? [];
+    expect(f.sort()).toEqual([
+      'S/AllContextKeys/Resource', 'S/AnyViaService/Resource', 'S/CallerAccount/Resource', 'S/ContextPresent/Resource',
+      'S/NegatedViaService/Resource', 'S/NotAction/Resource', 'S/Tls/Resource', 'S/ViaServiceIfExists/Resource',
+    ]);
+  });
+  test('service principals may be scoped by source; EventBridge publishing to an encrypted topic needs no condition', () => {
+    const { stack } = stackOf();
+    keyWith(stack, 'Source', servicePublishes('cloudwatch.amazonaws.com', ['kms:Decrypt', 'kms:GenerateDataKey*'], { StringEquals: { 'aws:SourceAccount': '111111111111' } }));
+    keyWith(stack, 'Unscoped', servicePublishes('cloudwatch.amazonaws.com', ['kms:Decrypt', 'kms:GenerateDataKey*']));
+    keyWith(stack, 'EventBridge', servicePublishes('events.amazonaws.com', ['kms:Decrypt', 'kms:GenerateDataKey*']));
+    keyWith(stack, 'EventBridgeEncrypts', servicePublishes('events.amazonaws.com', ['kms:Encrypt', 'kms:Decrypt']));
+    const f = flagged(stack).KMSKeyUsageConditioned ?? [];
+    expect(f.sort()).toEqual(['S/EventBridgeEncrypts/Resource', 'S/Unscoped/Resource']);
   });
 });
 
@@ -214,7 +521,7 @@ describe('S3ReplicationDestinationEncryptedInItsRegion', () => {
 describe('the pack', () => {
   test('has one id per rule, in RULES.md', () => {
     const names = new S3EncryptionChecks().ruleNames;
-    expect(names).toHaveLength(13);
+    expect(names).toHaveLength(17);
     const rulesMd = fs.readFileSync(path.join(__dirname, '..', '..', 'RULES.md'), 'utf8');
     for (const n of names) expect(rulesMd).toContain(n);
   });

@@ -1,11 +1,18 @@
 import { CfnResource } from 'aws-cdk-lib';
 import { CfnBucket } from 'aws-cdk-lib/aws-s3';
 import { NagRuleCompliance } from 'cdk-nag';
+import { logSourcesOf } from './refs';
 import { encryptionRules, field } from './util';
 
-/** Default encryption is SSE-KMS or DSSE-KMS with a customer-managed key (not aws/s3). */
+/**
+ * Default encryption is SSE-KMS or DSSE-KMS with a customer-managed key (not aws/s3). A
+ * server-access-log destination is left out: AWS allows only SSE-S3 there (S3 User Guide,
+ * enable-server-access-logging.html: "SSE-KMS is not supported"), and
+ * S3AccessLogDestinationAccepted checks it instead.
+ */
 export default Object.defineProperty((node: CfnResource): NagRuleCompliance => {
   if (!(node instanceof CfnBucket)) return NagRuleCompliance.NOT_APPLICABLE;
+  if (logSourcesOf(node).length > 0) return NagRuleCompliance.NOT_APPLICABLE;
   const rules = encryptionRules(node);
   if (rules.length === 0) return NagRuleCompliance.NON_COMPLIANT;
   for (const r of rules) {

@@ -1,6 +1,7 @@
 import { CfnResource, Stack, Stage } from 'aws-cdk-lib';
 import { CfnBucket, CfnBucketPolicy } from 'aws-cdk-lib/aws-s3';
 import { IConstruct } from 'constructs';
+import { coversAction, flatText } from './iam';
 
 /** Resolves a value of a CfnResource into plain JSON (tokens become CloudFormation intrinsics). */
 export function resolve(node: CfnResource, value: unknown): any {
@@ -39,10 +40,9 @@ export function policiesOfBucket(bucket: CfnBucket): any[] {
   return docs;
 }
 
-/** The deny statements of the bucket's policies that cover s3:PutObject. */
+/** The deny statements of the bucket's policies that cover s3:PutObject (`s3:Put*`, `s3:*`, `NotAction` too). */
 export function putObjectDenials(bucket: CfnBucket): any[] {
-  return policiesOfBucket(bucket).flatMap(statementsOf).filter((s) => s.Effect === 'Deny'
-    && asArray(s.Action).some((a: string) => a === 's3:PutObject' || a === 's3:*' || a === '*'));
+  return policiesOfBucket(bucket).flatMap(statementsOf).filter((s) => s.Effect === 'Deny' && coversAction(s, 's3:PutObject'));
 }
 
 /** The server-side encryption rules of a bucket. */
@@ -56,10 +56,19 @@ export function requiresSseC(bucket: CfnBucket): boolean {
   return putObjectDenials(bucket).some((s) => s.Condition?.Null?.['s3:x-amz-server-side-encryption-customer-algorithm'] === 'true');
 }
 
-/** A key-policy principal is the account root (the account itself). */
-export function isAccountRoot(principal: any): boolean {
-  const text = JSON.stringify(principal);
-  return /:root"/.test(text) || /^"\d{12}"$/.test(text);
+/**
+ * A resolved `Principal.AWS` entry is the root of the account of `node`'s stack: its account id,
+ * or `arn:<partition>:iam::<account>:root`, where the account is the stack's (a literal when the
+ * stack has an environment) or the `AWS::AccountId` pseudo parameter. Another account's root is
+ * not: it holds whatever this policy gives it, for every principal of that account.
+ */
+export function isOwnAccountRoot(node: CfnResource, principal: unknown): boolean {
+  const stack = Stack.of(node);
+  const accounts = new Set(['${AWS::AccountId}', flatText(stack.resolve(stack.account))]);
+  const text = flatText(principal);
+  if (accounts.has(text)) return true;
+  const m = /^arn:(aws[a-z-]*|\$\{AWS::Partition\}):iam::(.+):root$/.exec(text);
+  return m !== null && accounts.has(m[2]);
 }
 
 /**
