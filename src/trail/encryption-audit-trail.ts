@@ -1,4 +1,4 @@
-import { Aws, Duration, Lazy, Names, RemovalPolicy, Token } from 'aws-cdk-lib';
+import { Aws, Duration, Lazy, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as cloudtrail from 'aws-cdk-lib/aws-cloudtrail';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cw_actions from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -10,7 +10,17 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { BucketReplication, EncryptedBucket } from '../bucket/encrypted-bucket';
 import { checkIntRange, invalidProp, warnWeakened } from '../internal/validation';
-import { createManagedKey, serviceUsageStatement } from '../keys/key-policy';
+import { createManagedKey } from '../keys/key-policy';
+import { allowTopicPublishers } from '../keys/topic-policy';
+
+/**
+ * CloudTrail quotas (WhatIsCloudTrail-Limits.html): "If a trail uses advanced event selectors, a
+ * maximum of 500 total values for all conditions in all advanced event selectors is allowed";
+ * PutEventSelectors fails with InvalidEventSelectorsException past it.
+ */
+const MAX_SELECTOR_VALUES = 500;
+/** Values the trail spends before any bucket: eventCategory of each selector and resources.type. */
+const FIXED_SELECTOR_VALUES = 3;
 
 /**
  * Properties of an EncryptionAuditTrail.
@@ -39,6 +49,8 @@ export interface EncryptionAuditTrailProps {
 
   /**
    * Buckets whose S3 data events the trail records from the start; more join with `addBucket`.
+   * A trail records at most `EncryptionAuditTrail.MAX_BUCKETS` (497) buckets, counting each
+   * bucket's own access-log bucket: 248 `EncryptedBucket`s with their own log buckets.
    *
    * @default - none
    */
@@ -101,6 +113,13 @@ export const ENCRYPTION_CHANGE_ALARMS: ChangeAlarm[] = [
  * new EncryptedBucket(this, 'Data', { auditTrail: trail });
  */
 export class EncryptionAuditTrail extends Construct {
+  /**
+   * The most buckets one trail records: CloudTrail allows 500 values in all advanced event
+   * selectors of a trail, and the trail spends 3 on its own selectors (eventCategory twice and
+   * resources.type). An `EncryptedBucket` with its own access-log bucket counts as two.
+   */
+  public static readonly MAX_BUCKETS = MAX_SELECTOR_VALUES - FIXED_SELECTOR_VALUES;
+
   /** The trail. */
   public readonly trail: cloudtrail.Trail;
   /** The key that encrypts the trail's log files, its log group and its alarm topic. */
@@ -141,10 +160,7 @@ export class EncryptionAuditTrail extends Construct {
       rotationPeriod: props.keyRotationPeriod,
       removalPolicy,
     });
-    this.key.addToResourcePolicy(serviceUsageStatement('CloudTrailEncryptsLogFiles', 'cloudtrail.amazonaws.com', ['kms:GenerateDataKey*'], [trailArn], {
-      StringLike: { 'kms:EncryptionContext:aws:cloudtrail:arn': `arn:${Aws.PARTITION}:cloudtrail:*:${Aws.ACCOUNT_ID}:trail/*` },
-    }));
-    this.key.addToResourcePolicy(serviceUsageStatement('CloudTrailDescribesKey', 'cloudtrail.amazonaws.com', ['kms:DescribeKey'], [trailArn]));
+    this.allowCloudTrailOnKey(trailArn);
     this.key.addToResourcePolicy(new iam.PolicyStatement({
       sid: 'AccountPrincipalsDecryptTrailLogFiles',
       principals: [new iam.AccountRootPrincipal()],
@@ -158,7 +174,8 @@ export class EncryptionAuditTrail extends Construct {
     this.key.addToResourcePolicy(new iam.PolicyStatement({
       sid: 'CloudWatchLogsEncryptsTheTrailLogGroup',
       principals: [new iam.ServicePrincipal(`logs.${Aws.REGION}.amazonaws.com`)],
-      actions: ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncryptFrom', 'kms:ReEncryptTo', 'kms:GenerateDataKey', 'kms:GenerateDataKeyWithoutPlaintext', 'kms:DescribeKey'],
+      // No kms:DescribeKey: it carries no encryption context, so under this condition it never matched.
+      actions: ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncryptFrom', 'kms:ReEncryptTo', 'kms:GenerateDataKey', 'kms:GenerateDataKeyWithoutPlaintext'],
       resources: ['*'],
       conditions: {
         ArnEquals: { 'kms:EncryptionContext:aws:logs:arn': `arn:${Aws.PARTITION}:logs:${Aws.REGION}:${Aws.ACCOUNT_ID}:log-group:${logGroupName}` },
@@ -167,13 +184,19 @@ export class EncryptionAuditTrail extends Construct {
 
     if (props.alarmTopic) {
       this.alarmTopic = props.alarmTopic;
+      // A topic policy replaces SNS's default one: the alarms need their own allow, and on the
+      // topic's key when it is encrypted (SNS Developer Guide, sns-key-management.html).
+      allowTopicPublishers(this, props.alarmTopic, props.alarmTopic.masterKey, { cloudWatch: true });
     } else {
-      this.alarmTopic = new sns.Topic(this, 'AlarmTopic', {
+      const topic = new sns.Topic(this, 'AlarmTopic', {
         displayName: `Encryption change alarms of ${this.trailName}`,
         masterKey: this.key,
         enforceSSL: true,
       });
-      this.key.addToResourcePolicy(serviceUsageStatement('CloudWatchAlarmsPublishToTheAlarmTopic', 'cloudwatch.amazonaws.com', ['kms:Decrypt', 'kms:GenerateDataKey*']));
+      // enforceSSL writes a topic policy, which replaces SNS's default one: without this allow no
+      // alarm could publish.
+      allowTopicPublishers(this, topic, this.key, { cloudWatch: true });
+      this.alarmTopic = topic;
     }
 
     this.bucket = new EncryptedBucket(this, 'Bucket', {
@@ -182,6 +205,7 @@ export class EncryptionAuditTrail extends Construct {
       alarmTopic: this.alarmTopic,
       replication: props.replication,
     });
+    this.allowCloudTrailOnBucket(trailArn);
 
     this.logGroup = new logs.LogGroup(this, 'LogGroup', {
       logGroupName,
@@ -232,11 +256,7 @@ export class EncryptionAuditTrail extends Construct {
         }]),
       ],
     });
-    this.trail.node.addValidation({
-      validate: () => this.dataEventPrefixes.length > 500
-        ? [`${this.node.path}: ${this.dataEventPrefixes.length} buckets joined; an advanced event selector takes at most 500 values. Use a second EncryptionAuditTrail.`]
-        : [],
-    });
+    this.trail.node.addValidation({ validate: () => this.validateSelectorValues() });
 
     for (const change of ENCRYPTION_CHANGE_ALARMS) {
       const names = change.events.map((e) => `($.eventName = ${e})`).join(' || ');
@@ -264,16 +284,23 @@ export class EncryptionAuditTrail extends Construct {
   }
 
   /**
-   * Records the S3 data events (object reads and writes) of a bucket in this trail.
+   * Records the S3 data events (object reads and writes) of a bucket in this trail, and those of
+   * its access-log bucket when it is an `EncryptedBucket`. Each bucket is one of the
+   * `EncryptionAuditTrail.MAX_BUCKETS` this trail can record.
    */
   public addBucket(bucket: s3.IBucket): void {
-    const key = bucket.node.path;
-    if (this.joined.has(key)) return;
-    this.joined.add(key);
-    this.dataEventPrefixes.push(`${bucket.bucketArn}/`);
+    if (bucket === this.bucket || bucket === this.bucket.accessLogsBucket) {
+      invalidProp(this, 'bucket', bucket.node.path,
+        'is where this trail writes (or where that bucket logs its access): recording its data events would record every delivery of the trail again (recursive logging); record it in another trail');
+    }
+    this.join(bucket);
     // Reads of a bucket's access logs are as sensitive as reads of its data.
-    if (bucket instanceof EncryptedBucket && bucket !== this.bucket) {
-      this.addBucket(bucket.accessLogsBucket);
+    if (bucket instanceof EncryptedBucket) {
+      if (bucket.accessLogsBucket === this.bucket.accessLogsBucket) {
+        warnWeakened(this, 'buckets', `the access logs of ${bucket.node.path} go to the bucket that also logs this trail's deliveries, so they are not recorded here (recursive logging); record that bucket in another trail.`, []);
+      } else {
+        this.join(bucket.accessLogsBucket);
+      }
     }
   }
 
@@ -281,4 +308,93 @@ export class EncryptionAuditTrail extends Construct {
   public get bucketCount(): number {
     return this.dataEventPrefixes.length;
   }
+
+  private join(bucket: s3.IBucket): void {
+    const key = bucket.node.path;
+    if (this.joined.has(key)) return;
+    this.joined.add(key);
+    this.dataEventPrefixes.push(`${bucket.bucketArn}/`);
+  }
+
+  /**
+   * The key-policy statements CloudTrail needs, as the CloudTrail User Guide writes them
+   * (create-kms-key-policy-for-cloudtrail.html): GenerateDataKey* with the trail's encryption
+   * context, and DescribeKey, each for this trail only by aws:SourceArn ("The value of
+   * aws:SourceArn is always the trail ARN"). DescribeKey carries no encryption context, so it is
+   * scoped by the source alone.
+   */
+  private allowCloudTrailOnKey(trailArn: string): void {
+    const cloudTrail = new iam.ServicePrincipal('cloudtrail.amazonaws.com');
+    this.key.addToResourcePolicy(new iam.PolicyStatement({
+      sid: 'CloudTrailEncryptsLogFiles',
+      principals: [cloudTrail],
+      actions: ['kms:GenerateDataKey*'],
+      resources: ['*'],
+      conditions: {
+        StringEquals: { 'aws:SourceArn': trailArn },
+        StringLike: { 'kms:EncryptionContext:aws:cloudtrail:arn': `arn:${Aws.PARTITION}:cloudtrail:*:${Aws.ACCOUNT_ID}:trail/*` },
+      },
+    }));
+    this.key.addToResourcePolicy(new iam.PolicyStatement({
+      sid: 'CloudTrailDescribesKey',
+      principals: [cloudTrail],
+      actions: ['kms:DescribeKey'],
+      resources: ['*'],
+      conditions: { StringEquals: { 'aws:SourceArn': trailArn } },
+    }));
+  }
+
+  /**
+   * aws-cdk-lib's Trail lets cloudtrail.amazonaws.com check the ACL and write under
+   * `AWSLogs/<account>/` for any trail; the CloudTrail User Guide
+   * (create-s3-bucket-policy-for-cloudtrail.html) scopes both to the trail by aws:SourceArn, so
+   * deliveries for any other trail, another account's included, are denied here.
+   *
+   * Digest files: the CloudTrail User Guide disagrees with itself.
+   * encrypting-cloudtrail-log-files-with-aws-kms.html: "Enabling server-side encryption encrypts
+   * the log files but not the digest files with SSE-KMS. Digest files are encrypted with Amazon
+   * S3-managed encryption keys (SSE-S3)." The newer create-kms-key-policy-for-cloudtrail.html: "The
+   * policy must allow CloudTrail to use the key to encrypt your log files, digest files, and event
+   * data stores", and default-kms-key-policy.html: "Allows CloudTrail to encrypt log files and
+   * digest files under the KMS key". Neither page is retired, so both must pass, under
+   * `AWSLogs/<account>/CloudTrail-Digest/` only: SSE-KMS with this trail's key passes like a log
+   * file (same headers, same key statement); SSE-S3 (`AES256`) is refused by the bucket's denial
+   * of other algorithms, which EncryptedBucket has no public way yet to lift for one prefix.
+   */
+  private allowCloudTrailOnBucket(trailArn: string): void {
+    this.bucket.addToResourcePolicy(new iam.PolicyStatement({
+      sid: 'DenyCloudTrailDeliveryForOtherTrails',
+      effect: iam.Effect.DENY,
+      principals: [new iam.ServicePrincipal('cloudtrail.amazonaws.com')],
+      actions: ['s3:GetBucketAcl', 's3:PutObject'],
+      resources: [this.bucket.bucketArn, this.bucket.arnForObjects('*')],
+      conditions: { StringNotEquals: { 'aws:SourceArn': trailArn } },
+    }));
+  }
+
+  /** Every value of every condition of every advanced event selector, as CloudTrail counts them. */
+  private validateSelectorValues(): string[] {
+    const selectors = Stack.of(this).resolve((this.trail.node.defaultChild as cloudtrail.CfnTrail).advancedEventSelectors) ?? [];
+    const count = countSelectorValues(selectors);
+    if (count <= MAX_SELECTOR_VALUES) return [];
+    return [
+      `${this.node.path}: the advanced event selectors hold ${count} values (${this.bucketCount} bucket ARNs and ${count - this.bucketCount} others); ` +
+      `CloudTrail allows at most ${MAX_SELECTOR_VALUES} in all conditions of all selectors of a trail and would fail the deploy with InvalidEventSelectorsException. ` +
+      `This trail records at most ${EncryptionAuditTrail.MAX_BUCKETS} buckets, each access-log bucket counting as one. ` +
+      `Fix: record the other ${this.bucketCount - EncryptionAuditTrail.MAX_BUCKETS} buckets in a second EncryptionAuditTrail, or let buckets share an access-log bucket.`,
+    ];
+  }
+}
+
+/** Sums the values of every field condition (Equals, StartsWith, NotEquals, ...) of every selector. */
+function countSelectorValues(selectors: any[]): number {
+  let count = 0;
+  for (const selector of selectors) {
+    for (const field of selector.fieldSelectors ?? selector.FieldSelectors ?? []) {
+      for (const [name, values] of Object.entries(field)) {
+        if (name.toLowerCase() !== 'field' && Array.isArray(values)) count += values.length;
+      }
+    }
+  }
+  return count;
 }

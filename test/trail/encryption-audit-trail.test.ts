@@ -1,6 +1,7 @@
 import { App, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import { EncryptedBucket, EncryptionAuditTrail, EncryptionAuditTrailProps, ENCRYPTION_CHANGE_ALARMS } from '../../src';
 
 const ENV = { account: '111111111111', region: 'us-east-1' };
@@ -35,7 +36,8 @@ describe('EncryptionAuditTrail', () => {
     const ct = st.find((s) => s.Sid === 'CloudTrailEncryptsLogFiles');
     expect(ct.Principal.Service).toBe('cloudtrail.amazonaws.com');
     expect([].concat(ct.Action)).toEqual(['kms:GenerateDataKey*']);
-    expect(JSON.stringify(ct.Condition.ArnLike['aws:SourceArn'])).toContain(`:trail/${trail.trailName}`);
+    expect(JSON.stringify(ct.Condition.StringEquals['aws:SourceArn'])).toContain(`:trail/${trail.trailName}`);
+    expect(ct.Condition.StringEquals['aws:SourceAccount']).toBeUndefined();
     expect(JSON.stringify(ct.Condition.StringLike['kms:EncryptionContext:aws:cloudtrail:arn'])).toContain(':trail/*');
     const read = st.find((s) => s.Sid === 'AccountPrincipalsDecryptTrailLogFiles');
     expect([].concat(read.Action)).toEqual(['kms:Decrypt', 'kms:ReEncryptFrom']);
@@ -45,6 +47,34 @@ describe('EncryptionAuditTrail', () => {
   test('the key policy lets CloudWatch Logs use the key only for the trail log group', () => {
     const st = trailKeyPolicy(template).find((s) => s.Sid === 'CloudWatchLogsEncryptsTheTrailLogGroup');
     expect(JSON.stringify(st.Condition.ArnEquals['kms:EncryptionContext:aws:logs:arn'])).toContain(`log-group:/cdk-s3-encryption/trail/${trail.trailName}`);
+  });
+
+  test('no key statement grants kms:DescribeKey under an encryption-context condition (DescribeKey carries none)', () => {
+    const dead = trailKeyPolicy(template).filter((st) => [].concat(st.Action).includes('kms:DescribeKey' as never)
+      && JSON.stringify(st.Condition ?? {}).includes('kms:EncryptionContext'));
+    expect(dead).toEqual([]);
+  });
+
+  test('CloudTrail describes the key for this trail only, by aws:SourceArn', () => {
+    const st = trailKeyPolicy(template).find((s) => s.Sid === 'CloudTrailDescribesKey');
+    expect([].concat(st.Action)).toEqual(['kms:DescribeKey']);
+    expect(Object.keys(st.Condition)).toEqual(['StringEquals']);
+    expect(JSON.stringify(st.Condition.StringEquals['aws:SourceArn'])).toContain(`:trail/${trail.trailName}`);
+  });
+
+  test('the trail bucket denies CloudTrail deliveries for any other trail', () => {
+    const policy: any = Object.values(template.findResources('AWS::S3::BucketPolicy')).find((p: any) =>
+      p.Properties.PolicyDocument.Statement.some((s: any) => s.Sid === 'DenyCloudTrailDeliveryForOtherTrails'));
+    const st = policy.Properties.PolicyDocument.Statement.find((s: any) => s.Sid === 'DenyCloudTrailDeliveryForOtherTrails');
+    expect(st).toMatchObject({ Effect: 'Deny', Principal: { Service: 'cloudtrail.amazonaws.com' }, Action: ['s3:GetBucketAcl', 's3:PutObject'] });
+    expect(JSON.stringify(st.Condition.StringNotEquals['aws:SourceArn'])).toContain(`:trail/${trail.trailName}`);
+  });
+
+  test('the alarm topic lets CloudWatch alarms of this account publish, and the key lets them encrypt', () => {
+    const topicPolicy: any = Object.values(template.findResources('AWS::SNS::TopicPolicy'))
+      .find((p: any) => JSON.stringify(p.Properties.Topics).includes('AuditAlarmTopic'));
+    expect(topicPolicy.Properties.PolicyDocument.Statement.map((s: any) => s.Sid)).toContain('CloudWatchAlarmsOfThisAccountPublish');
+    expect(trailKeyPolicy(template).find((s) => s.Sid === 'CloudWatchAlarmsPublishToTheAlarmTopic').Condition.ArnLike['aws:SourceArn']).toBeDefined();
   });
 
   test('sends the trail to an encrypted log group kept a year, through a role with a managed policy', () => {
@@ -85,6 +115,53 @@ describe('EncryptionAuditTrail', () => {
 
   test('matches the snapshot', () => {
     expect(template.toJSON()).toMatchSnapshot();
+  });
+});
+
+describe('at most 500 values in all advanced event selectors (CloudTrail quotas)', () => {
+  function withBuckets(n: number) {
+    const app = new App();
+    const stack = new Stack(app, 'Test', { env: ENV });
+    const trail = new EncryptionAuditTrail(stack, 'Audit');
+    for (let i = 0; i < n; i++) trail.addBucket(s3.Bucket.fromBucketName(stack, `Joined${i}`, `joined-bucket-${i}`));
+    return { app, trail };
+  }
+
+  test('the trail spends 3 values of its own, so it records at most 497 buckets', () => {
+    expect(EncryptionAuditTrail.MAX_BUCKETS).toBe(497);
+    const t: any = Template.fromStack(Stack.of(withBuckets(1).trail)).findResources('AWS::CloudTrail::Trail');
+    const values = (Object.values(t)[0] as any).Properties.AdvancedEventSelectors
+      .flatMap((sel: any) => sel.FieldSelectors.flatMap((f: any) => Object.entries(f).filter(([k]) => k !== 'Field').flatMap(([, v]) => v as string[])));
+    expect(values).toHaveLength(1 + 3);
+  });
+
+  test.each([495, 496, 497])('%d buckets synthesize (with the trail\'s own 3, at most 500 values)', (n) => {
+    expect(() => withBuckets(n).app.synth()).not.toThrow();
+  });
+
+  test.each([498, 499, 500])('%d buckets fail at synth with the path, the count, the limit and the fix', (n) => {
+    expect(() => withBuckets(n).app.synth()).toThrow(new RegExp(
+      `Test/Audit: the advanced event selectors hold ${n + 3} values \\(${n} bucket ARNs and 3 others\\); CloudTrail allows at most 500 .*` +
+      `InvalidEventSelectorsException.*at most 497 buckets.*Fix: record the other ${n - 497} buckets in a second EncryptionAuditTrail`));
+  });
+});
+
+describe('recursive logging', () => {
+  test('the trail\'s own bucket cannot join it', () => {
+    const { trail } = make();
+    expect(() => trail.addBucket(trail.bucket)).toThrow(/Test\/Audit: invalid bucket 'Test\/Audit\/Bucket': is where this trail writes .*recursive logging/);
+  });
+
+  test('the access-log bucket of the trail bucket cannot join it', () => {
+    const { trail } = make();
+    expect(() => trail.addBucket(trail.bucket.accessLogsBucket)).toThrow(/invalid bucket 'Test\/Audit\/Bucket\/AccessLogs'.*recursive logging/);
+  });
+
+  test('a bucket that logs into the trail bucket\'s log bucket joins without its log bucket, with a warning', () => {
+    const { stack, trail } = make();
+    new EncryptedBucket(stack, 'Shared', { auditTrail: trail, accessLogsBucket: trail.bucket.accessLogsBucket });
+    expect(trail.bucketCount).toBe(1);
+    expect(Annotations.fromStack(stack).findWarning('/Test/Audit', Match.stringLikeRegexp('access logs of Test/Shared .*not recorded here'))).toHaveLength(1);
   });
 });
 
