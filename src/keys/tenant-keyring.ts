@@ -10,6 +10,7 @@ import {
   dedicatedPrincipalStatements,
   dedicatedTagStatementsJson,
   principalJson,
+  POOLED_TIER_TAG_VALUE,
   pooledStatements,
   TENANT_DIRECT_ACTIONS,
   TenantScope,
@@ -69,6 +70,7 @@ export interface TenantKeyringProps {
 
   /**
    * The principal-tag key that names a principal's tenant, also used as the encryption-context key.
+   * Pooled-tier principals also carry `<tenantTagKey>-tier` = `pooled`.
    *
    * @default 'tenant'
    */
@@ -146,6 +148,9 @@ export interface TenantOptions {
    */
   readonly pendingWindow?: Duration;
 }
+
+/** Suffix of the tier tag key, `<tenantTagKey>-tier`. */
+const TIER_TAG_SUFFIX = '-tier';
 
 /** The tag keys whose principals a bucket key already denies, per key. */
 const TAG_KEYS_DENIED = new WeakMap<kms.IKey, Set<string>>();
@@ -277,6 +282,12 @@ export class TenantKeyring extends Construct {
   public readonly tenantsPrefix: string;
   /** The principal-tag and encryption-context key that names a tenant. */
   public readonly tenantTagKey: string;
+  /**
+   * The principal-tag key that marks a pooled-tier principal (`<tenantTagKey>-tier`, value
+   * `pooled`): the pooled key admits only principals that carry it, so a principal of a dedicated
+   * tenant cannot put its data under the pooled key, out of reach of its own crypto-shredding.
+   */
+  public readonly tenantTierTagKey: string;
   /** Number of nested stacks the dedicated tenants are hashed into. */
   public readonly shardCount: number;
   private readonly scope: TenantScope;
@@ -306,6 +317,7 @@ export class TenantKeyring extends Construct {
     this.aliasPrefix = props.aliasPrefix ?? 'tenants';
     this.tenantsPrefix = props.tenantsPrefix ?? 'tenants/';
     this.tenantTagKey = props.tenantTagKey ?? 'tenant';
+    this.tenantTierTagKey = `${this.tenantTagKey}${TIER_TAG_SUFFIX}`;
     this.shardCount = props.shardCount ?? 10;
     this.abac = props.abac ?? true;
     this.admins = props.admins ?? [];
@@ -324,6 +336,7 @@ export class TenantKeyring extends Construct {
       bucketArn: Token.isUnresolved(bucketArn) ? bucket.stableBucketArn : bucketArn,
       tenantsPrefix: this.tenantsPrefix,
       tagKey: this.tenantTagKey,
+      tierTagKey: this.tenantTierTagKey,
       region: stack.region,
       account: stack.account,
       bucketKeys: props.s3BucketKeys ?? true,
@@ -423,10 +436,12 @@ export class TenantKeyring extends Construct {
     if (tenant.tier === TenantTier.POOLED) {
       if (!(principal instanceof iam.Role) && !(principal instanceof iam.User)) {
         invalidProp(this, `grantee of pooled tenant '${tenantId}'`, (principal as unknown as IConstruct).node?.path ?? principal.toString(),
-          `must be an iam.Role or iam.User made in this app, so that it can be tagged ${this.tenantTagKey}=${tenantId}; tag other principals yourself and grant them S3 access by IAM`);
+          `must be an iam.Role or iam.User made in this app, so that it can be tagged ${this.tenantTagKey}=${tenantId} and ${this.tenantTierTagKey}=${POOLED_TIER_TAG_VALUE}; tag other principals yourself and grant them S3 access by IAM`);
       }
-      // The pooled key policy admits a principal by its tag; the tag is what ties it to the tenant.
+      // The pooled key policy admits a principal by its tags: the tenant tag ties it to the tenant,
+      // the tier tag to the pooled tier (a dedicated tenant's principal never carries it).
       Tags.of(principal).add(this.tenantTagKey, tenantId);
+      Tags.of(principal).add(this.tenantTierTagKey, POOLED_TIER_TAG_VALUE);
     } else {
       this.addTenantPrincipal(tenant, principal);
     }
@@ -606,8 +621,10 @@ export class TenantKeyring extends Construct {
       invalidProp(this, 'tenantsPrefix', prefix, "must be 1 to 512 characters of A-Z a-z 0-9 _ . - in parts that each end in '/' (no wildcards, no leading '/')");
     }
     const tag = this.tenantTagKey;
-    if (Token.isUnresolved(tag) || !/^[A-Za-z0-9_.:+=@-]{1,128}$/.test(tag) || /^aws:/i.test(tag)) {
-      invalidProp(this, 'tenantTagKey', tag, "must be 1 to 128 characters of A-Z a-z 0-9 _ . : + = @ - and not start with 'aws:'");
+    // IAM tag keys are at most 128 characters, and the tier tag key adds a suffix.
+    const maxTag = 128 - TIER_TAG_SUFFIX.length;
+    if (Token.isUnresolved(tag) || !new RegExp(`^[A-Za-z0-9_.:+=@-]{1,${maxTag}}$`).test(tag) || /^aws:/i.test(tag)) {
+      invalidProp(this, 'tenantTagKey', tag, `must be 1 to ${maxTag} characters of A-Z a-z 0-9 _ . : + = @ - and not start with 'aws:' (the tier tag '<tenantTagKey>${TIER_TAG_SUFFIX}' must fit IAM's 128)`);
     }
     checkIntRange(this, 'shardCount', props.shardCount, 1, MAX_SHARDS);
     if (props.pendingWindow) checkIntRange(this, 'pendingWindow (days)', props.pendingWindow.toDays(), 7, 30);

@@ -27,6 +27,8 @@ export interface TenantScope {
   readonly tenantsPrefix: string;
   /** Principal-tag key and encryption-context key that name the tenant. */
   readonly tagKey: string;
+  /** Principal-tag key whose value `pooled` marks a pooled-tier principal. */
+  readonly tierTagKey: string;
   readonly region: string;
   readonly account: string;
   /** Whether S3 Bucket Keys may be used, which puts the bucket ARN in the encryption context. */
@@ -34,6 +36,9 @@ export interface TenantScope {
   /** The account root, as a literal ARN when account and partition are known at synth. */
   readonly root: iam.IPrincipal;
 }
+
+/** The value of the tier tag that the pooled key requires. */
+export const POOLED_TIER_TAG_VALUE = 'pooled';
 
 /** `${aws:PrincipalTag/<key>}`: resolved by IAM at request time. */
 export function principalTagVariable(tagKey: string): string {
@@ -131,14 +136,21 @@ export function dedicatedPrincipalStatements(scope: TenantScope, tenant: string)
 }
 
 /**
- * The pooled key's usage: only by tagged principals, only for their own tenant, through S3 for
- * their prefix with their `tenant` context entry, or directly with it. The tag is a policy
- * variable, so the policy is the same size for one tenant or ten thousand. S3 Bucket Keys are
- * never allowed here: a bucket-level key would be shared by every pooled tenant.
+ * The pooled key's usage: only by principals tagged as pooled-tier tenants, only for their own
+ * tenant, through S3 for their prefix with their `tenant` context entry, or directly with it. The
+ * tag is a policy variable, so the policy is the same size for one tenant or ten thousand. S3 Bucket
+ * Keys are never allowed here: a bucket-level key would be shared by every pooled tenant.
+ *
+ * The tier tag (`<tagKey>-tier` = `pooled`, set by grantTenant on pooled grantees only) keeps a
+ * principal of a dedicated tenant out: tagged `tenant=acme` alone, it could otherwise write under
+ * its own prefix with the pooled key and context `tenant=acme`, and those objects would stay
+ * readable after acme's key is crypto-shredded. Listing the dedicated tenants here instead would
+ * make the policy grow with them.
  */
 export function pooledStatements(scope: TenantScope): iam.PolicyStatement[] {
   const tagVar = principalTagVariable(scope.tagKey);
   const context = `kms:EncryptionContext:${scope.tagKey}`;
+  const pooledTier = { [`aws:PrincipalTag/${scope.tierTagKey}`]: POOLED_TIER_TAG_VALUE };
   const tagged = { [`aws:PrincipalTag/${scope.tagKey}`]: 'false' };
   return [
     new iam.PolicyStatement({
@@ -147,7 +159,7 @@ export function pooledStatements(scope: TenantScope): iam.PolicyStatement[] {
       actions: TENANT_S3_ACTIONS,
       resources: ['*'],
       conditions: {
-        StringEquals: { 'kms:ViaService': `s3.${scope.region}.amazonaws.com`, 'kms:CallerAccount': scope.account, [context]: tagVar },
+        StringEquals: { 'kms:ViaService': `s3.${scope.region}.amazonaws.com`, 'kms:CallerAccount': scope.account, [context]: tagVar, ...pooledTier },
         StringLike: { 'kms:EncryptionContext:aws:s3:arn': s3ContextArns(scope, tagVar, false) },
         Null: tagged,
       },
@@ -158,7 +170,7 @@ export function pooledStatements(scope: TenantScope): iam.PolicyStatement[] {
       actions: TENANT_DIRECT_ACTIONS,
       resources: ['*'],
       conditions: {
-        StringEquals: { 'kms:CallerAccount': scope.account, [context]: tagVar },
+        StringEquals: { 'kms:CallerAccount': scope.account, [context]: tagVar, ...pooledTier },
         Null: tagged,
       },
     }),

@@ -211,7 +211,7 @@ describe('pooled tenants', () => {
     Template.fromStack(made.stack).hasResourceProperties('AWS::KMS::Alias', { AliasName: 'alias/tenants-pooled' });
   });
 
-  test('the pooled key policy admits a principal only for the tenant named by its own tag', () => {
+  test('the pooled key policy admits a principal only for the tenant named by its own tag, and only if it is tagged as pooled-tier', () => {
     const policy = keys.get('')!.resource.Properties.KeyPolicy;
     const json = JSON.stringify(policy);
     expect(json).not.toContain('"small"');
@@ -222,6 +222,8 @@ describe('pooled tenants', () => {
       if (usage.length === 0) continue;
       expect(s.Condition.Null).toEqual({ 'aws:PrincipalTag/tenant': 'false' });
       expect(s.Condition.StringEquals['kms:EncryptionContext:tenant']).toBe('${aws:PrincipalTag/tenant}');
+      // A dedicated tenant's tagged principal lacks the tier tag, so its data cannot escape its own key.
+      expect(s.Condition.StringEquals['aws:PrincipalTag/tenant-tier']).toBe('pooled');
       expect(s.Condition.StringEquals['kms:CallerAccount']).toBe('111111111111');
       if (s.Condition.StringEquals['kms:ViaService']) {
         const arns = [].concat(s.Condition.StringLike['kms:EncryptionContext:aws:s3:arn']);
@@ -343,11 +345,15 @@ describe('bucket wiring', () => {
   test('a custom tenants prefix, alias prefix and tag key are used everywhere', () => {
     const m = make({ tenantsPrefix: 'customers/data/', aliasPrefix: 'saas/prod', tenantTagKey: 'customer' });
     const t = m.keyring.addTenant('acme');
+    m.keyring.addTenant('small', { tier: TenantTier.POOLED });
     expect(t.aliasName).toBe('alias/saas/prod/acme');
     expect(t.encryptionContext).toEqual({ customer: 'acme' });
     const json = JSON.stringify(Template.fromStack(t.shard!).toJSON());
     expect(json).toContain('/customers/data/acme/*');
     expect(json).toContain('"aws:PrincipalTag/customer":"acme"');
+    expect(m.keyring.tenantTierTagKey).toBe('customer-tier');
+    const pooled = JSON.stringify(Object.values(Template.fromStack(m.stack).findResources('AWS::KMS::Key')).find((k: any) => String(k.Properties.Description).startsWith('Pooled')));
+    expect(pooled).toContain('"aws:PrincipalTag/customer-tier":"pooled"');
     expect(json).toContain('"kms:EncryptionContext:customer":"acme"');
     expect(JSON.stringify(bucketPolicy(m.stack))).toContain('/customers/data/${aws:PrincipalTag/customer}/*');
   });
@@ -406,10 +412,19 @@ describe('grantTenant', () => {
     for (const a of ['s3:GetObject', 's3:ListBucket']) expect(actions).not.toContain(a);
   });
 
-  test('a pooled grant tags the role with its tenant and requires that context on the pooled key', () => {
+  const made = (tier: TenantTier) => granted(TenantAccess.READ, tier).m.keyring;
+
+  test('a dedicated grant tags nothing: the role is named in the key policy and never carries the pooled tier tag', () => {
+    const { t } = granted(TenantAccess.READ_WRITE);
+    const role: any = Object.values(t.findResources('AWS::IAM::Role'))[0];
+    expect(role.Properties.Tags).toBeUndefined();
+  });
+
+  test('a pooled grant tags the role with its tenant and the pooled tier, and requires that context on the pooled key', () => {
     const { t, statements } = granted(TenantAccess.READ_WRITE, TenantTier.POOLED);
     const role: any = Object.values(t.findResources('AWS::IAM::Role'))[0];
-    expect(role.Properties.Tags).toEqual(expect.arrayContaining([{ Key: 'tenant', Value: 'acme' }]));
+    expect(role.Properties.Tags).toEqual(expect.arrayContaining([{ Key: 'tenant', Value: 'acme' }, { Key: 'tenant-tier', Value: 'pooled' }]));
+    expect(made(TenantTier.POOLED).tenantTierTagKey).toBe('tenant-tier');
     const viaS3 = statements.find((s) => s.Condition?.StringEquals?.['kms:ViaService']);
     expect(viaS3.Condition.StringEquals['kms:EncryptionContext:tenant']).toBe('acme');
     expect([].concat(viaS3.Condition.StringLike['kms:EncryptionContext:aws:s3:arn'])).toHaveLength(1);
@@ -430,7 +445,7 @@ describe('grantTenant', () => {
     const m = make();
     m.keyring.addTenant('small', { tier: TenantTier.POOLED });
     const imported = iam.Role.fromRoleArn(m.stack, 'Imported', 'arn:aws:iam::111111111111:role/app');
-    expect(() => m.keyring.grantTenant('small', imported, TenantAccess.READ)).toThrow(/must be an iam.Role or iam.User made in this app, so that it can be tagged tenant=small/);
+    expect(() => m.keyring.grantTenant('small', imported, TenantAccess.READ)).toThrow(/must be an iam.Role or iam.User made in this app, so that it can be tagged tenant=small and tenant-tier=pooled/);
   });
 
   test('an imported role gets the grant in its principal policy as usual', () => {
@@ -575,6 +590,7 @@ describe('bad input fails at synth with a clear error', () => {
     ['tenants prefix with a leading slash', { tenantsPrefix: '/t/' }, /invalid tenantsPrefix/],
     ['tag key in the aws: namespace', { tenantTagKey: 'aws:tenant' }, /invalid tenantTagKey 'aws:tenant'/],
     ['tag key with a space', { tenantTagKey: 'my tenant' }, /invalid tenantTagKey/],
+    ['tag key with no room for the tier tag', { tenantTagKey: 't'.repeat(124) }, /invalid tenantTagKey 't{124}': must be 1 to 123 characters .* \(the tier tag '<tenantTagKey>-tier' must fit IAM's 128\)/],
     ['shard count 0', { shardCount: 0 }, /invalid shardCount 0: must be a whole number from 1 to 250/],
     ['shard count 251', { shardCount: 251 }, /from 1 to 250/],
     ['pending window 5 days', { pendingWindow: Duration.days(5) }, /invalid pendingWindow \(days\) 5: must be a whole number from 7 to 30/],
