@@ -65,6 +65,19 @@ test('a hand-written template from another tool is loaded through cloudformation
   expect(r.err).not.toContain('Control Tower');
 });
 
+test('in a hand-written template, a log destination named by Ref is checked as one S3 accepts', () => {
+  fs.writeFileSync(path.join(dir, 'logs.json'), JSON.stringify({
+    Resources: {
+      Logs: { Type: 'AWS::S3::Bucket', Properties: { ObjectLockEnabled: true } },
+      Data: { Type: 'AWS::S3::Bucket', Properties: { LoggingConfiguration: { DestinationBucketName: { Ref: 'Logs' } } } },
+    },
+  }));
+  const r = run(['check', 'logs.json', '--packs', 'S3Encryption', '--no-control-tower']);
+  expect(r.out).toMatch(/S3Encryption-S3AccessLogDestinationAccepted\s+logs\.json:Logs/);
+  expect(r.out).not.toMatch(/S3Encryption-S3AccessLogDestinationAccepted\s+logs\.json:Data/);
+  expect(r.out).not.toMatch(/S3Encryption-S3BucketEncryptedWithCustomerManagedKey\s+logs\.json:Logs/);
+});
+
 test.each([
   [['check'], /no template or cdk.out directory given/],
   [['check', 'missing.json'], /no such file or directory: missing.json/],

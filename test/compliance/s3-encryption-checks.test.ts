@@ -270,6 +270,19 @@ describe('S3BucketPolicyDeniesAlgorithmWithoutKey', () => {
     const f = flagged(stack).S3BucketPolicyDeniesAlgorithmWithoutKey ?? [];
     expect(f.sort()).toEqual(['S/ForSomeone/Resource', 'S/Narrower/Resource']);
   });
+  test('a key denial written with the literal bucket ARN is covered by a denial written with the bucket reference', () => {
+    const { stack } = stackOf();
+    const b = new s3.Bucket(stack, 'Named', { bucketName: 'named-data', encryptionKey: new kms.Key(stack, 'K'), bucketKeyEnabled: true });
+    const deny = (resources: string[], conditions: Record<string, any>) => b.addToResourcePolicy(new iam.PolicyStatement({
+      effect: iam.Effect.DENY, principals: [new iam.AnyPrincipal()], actions: ['s3:PutObject'], resources, conditions,
+    }));
+    deny(['arn:aws:s3:::named-data/tenants/*'], PIN);
+    deny([b.arnForObjects('*')], OTHER_ALGORITHM);
+    deny([b.arnForObjects('*')], ALGORITHM_WITHOUT_KEY);
+    expect(flagged(stack).S3BucketPolicyDeniesAlgorithmWithoutKey ?? []).toEqual([]);
+    deny(['arn:aws:s3:::another-bucket/*'], PIN);
+    expect(flagged(stack).S3BucketPolicyDeniesAlgorithmWithoutKey).toEqual(['S/Named/Resource']);
+  });
   test('not applicable without a key denial, for SSE-S3 and for SSE-C buckets', () => {
     const { stack } = stackOf();
     bucketDenying(stack, 'NoPin', OTHER_ALGORITHM);

@@ -13,25 +13,36 @@ function pinsTheKey(statement: any): boolean {
   return conditionEntries(statement).some((e) => e.key.toLowerCase() === KEY_ID && /Not(Equals|Like)/i.test(e.operator));
 }
 
-/** The ways a policy may write "every object of this bucket". */
-function objectsOf(bucket: CfnBucket): string[] {
-  const forms = [`${flatText(resolve(bucket, bucket.attrArn))}/*`, `arn:\${AWS::Partition}:s3:::${flatText(resolve(bucket, bucket.ref))}/*`];
-  const name = Stack.of(bucket).resolve(bucket.bucketName);
-  if (typeof name === 'string') forms.push(`arn:\${AWS::Partition}:s3:::${name}/*`, `arn:aws:s3:::${name}/*`);
-  return forms;
+const BUCKET = '<bucket>';
+
+/**
+ * A resource pattern as text with this bucket's ARN, however it is written (`Fn::GetAtt` Arn, a
+ * `Ref` inside an ARN, or the literal name), replaced by one placeholder.
+ */
+function canonical(resource: unknown, bucket: CfnBucket): string {
+  const text = flatText(resource);
+  const stack = Stack.of(bucket);
+  const id = stack.resolve(bucket.logicalId);
+  for (const form of [`\${${id}.Arn}`, `arn:\${AWS::Partition}:s3:::\${${id}}`]) {
+    if (text.startsWith(form)) return BUCKET + text.slice(form.length);
+  }
+  const name = stack.resolve(bucket.bucketName);
+  if (typeof name === 'string') {
+    const prefix = new RegExp(`^arn:(aws[a-z-]*|\\$\\{AWS::Partition\\}):s3:::${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?=/|$)`).exec(text);
+    if (prefix) return BUCKET + text.slice(prefix[0].length);
+  }
+  return text;
 }
 
-/** The resources a statement is about, as text; a `NotResource` statement is about the bucket's objects. */
-function resourcesOf(statement: any, bucket: CfnBucket): string[] {
-  return statement.Resource !== undefined ? asArray(statement.Resource).map(flatText) : objectsOf(bucket);
-}
-
-/** `denial` applies to every resource of `pin` (its Resource patterns cover one form of each). */
+/**
+ * `denial` applies to every object `pin` does. A `NotResource` pin is about the bucket's objects
+ * (all but a few), so only a denial of all of them covers it.
+ */
 function covers(denial: any, pin: any, bucket: CfnBucket): boolean {
   if (denial.Resource === undefined) return false;
-  const patterns = asArray(denial.Resource).map(flatText);
-  const targets = pin.Resource !== undefined ? resourcesOf(pin, bucket).map((r) => [r]) : [objectsOf(bucket)];
-  return targets.every((forms) => forms.some((t) => patterns.some((p) => wildcardMatches(p, t))));
+  const patterns = asArray(denial.Resource).map((r) => canonical(r, bucket));
+  const targets = pin.Resource !== undefined ? asArray(pin.Resource).map((r) => canonical(r, bucket)) : [`${BUCKET}/*`];
+  return targets.every((t) => patterns.some((p) => p === '*' || wildcardMatches(p, t)));
 }
 
 /**
