@@ -9,6 +9,7 @@ import {
   bucketKeyTenantDenyStatement,
   dedicatedPrincipalStatements,
   dedicatedTagStatementsJson,
+  NOT_THROUGH_A_SERVICE,
   principalJson,
   POOLED_TIER_TAG_VALUE,
   pooledStatements,
@@ -451,7 +452,7 @@ export class TenantKeyring extends Construct {
       new iam.PolicyStatement({
         actions: directActions,
         resources: [tenant.keyArn],
-        conditions: { StringEquals: { 'kms:CallerAccount': this.scope.account, [contextKey]: tenantId } },
+        conditions: { StringEquals: { 'kms:CallerAccount': this.scope.account, [contextKey]: tenantId }, Null: NOT_THROUGH_A_SERVICE },
       }),
       ...tenantS3GrantStatements(this.scope, tenantId, read, write),
     ];

@@ -40,6 +40,15 @@ export interface TenantScope {
 /** The value of the tier tag that the pooled key requires. */
 export const POOLED_TIER_TAG_VALUE = 'pooled';
 
+/**
+ * The condition of every "directly" statement: the caller calls KMS itself (client-side
+ * encryption), so the request has no `kms:ViaService`. Without it, a request that S3 makes with the
+ * caller's `tenant` context entry would pass as direct: through S3 for any bucket, or with the
+ * bucket-ARN context of S3 Bucket Keys that the S3 statements refuse (the pooled key always,
+ * dedicated keys when s3BucketKeys is false).
+ */
+export const NOT_THROUGH_A_SERVICE = { 'kms:ViaService': 'true' };
+
 /** `${aws:PrincipalTag/<key>}`: resolved by IAM at request time. */
 export function principalTagVariable(tagKey: string): string {
   return '${aws:PrincipalTag/' + tagKey + '}';
@@ -95,6 +104,7 @@ export function dedicatedTagStatementsJson(scope: TenantScope, tenant: string, r
       Action: TENANT_DIRECT_ACTIONS,
       Condition: {
         StringEquals: { 'kms:CallerAccount': scope.account, [tag]: tenant, [`kms:EncryptionContext:${scope.tagKey}`]: tenant },
+        Null: NOT_THROUGH_A_SERVICE,
       },
       Effect: 'Allow',
       Principal: rootJson,
@@ -130,6 +140,7 @@ export function dedicatedPrincipalStatements(scope: TenantScope, tenant: string)
       resources: ['*'],
       conditions: {
         StringEquals: { 'kms:CallerAccount': scope.account, [`kms:EncryptionContext:${scope.tagKey}`]: tenant },
+        Null: NOT_THROUGH_A_SERVICE,
       },
     }),
   ];
@@ -171,7 +182,7 @@ export function pooledStatements(scope: TenantScope): iam.PolicyStatement[] {
       resources: ['*'],
       conditions: {
         StringEquals: { 'kms:CallerAccount': scope.account, [context]: tagVar, ...pooledTier },
-        Null: tagged,
+        Null: { ...tagged, ...NOT_THROUGH_A_SERVICE },
       },
     }),
   ];

@@ -79,6 +79,8 @@ function expectIsolatedDedicatedPolicy(tenant: string, policy: any, allTenants: 
       expect(arns).not.toMatch(/tenants\/\*|\$\{/);
     } else {
       expect(eq['kms:EncryptionContext:tenant']).toBe(tenant);
+      // Direct means direct: an S3 request carrying the tenant context must not pass as one.
+      expect(s.Condition.Null).toEqual({ 'kms:ViaService': 'true' });
     }
   }
 }
@@ -220,7 +222,8 @@ describe('pooled tenants', () => {
       if (s.Effect !== 'Allow') continue;
       const usage = actionsOf(s).filter((a) => USAGE.includes(a));
       if (usage.length === 0) continue;
-      expect(s.Condition.Null).toEqual({ 'aws:PrincipalTag/tenant': 'false' });
+      const via = s.Condition.StringEquals['kms:ViaService'];
+      expect(s.Condition.Null).toEqual(via ? { 'aws:PrincipalTag/tenant': 'false' } : { 'aws:PrincipalTag/tenant': 'false', 'kms:ViaService': 'true' });
       expect(s.Condition.StringEquals['kms:EncryptionContext:tenant']).toBe('${aws:PrincipalTag/tenant}');
       // A dedicated tenant's tagged principal lacks the tier tag, so its data cannot escape its own key.
       expect(s.Condition.StringEquals['aws:PrincipalTag/tenant-tier']).toBe('pooled');
@@ -391,7 +394,8 @@ describe('grantTenant', () => {
       expect(s.Condition.StringEquals['kms:CallerAccount']).toBe('111111111111');
     }
     expect(kmsSt.find((s) => s.Condition.StringEquals['kms:ViaService'])).toBeDefined();
-    expect(kmsSt.find((s) => s.Condition.StringEquals['kms:EncryptionContext:tenant'] === 'acme')).toBeDefined();
+    const direct = kmsSt.find((s) => s.Condition.StringEquals['kms:EncryptionContext:tenant'] === 'acme');
+    expect(direct.Condition.Null).toEqual({ 'kms:ViaService': 'true' });
     // The key policy names the role in the tenant-principal statements; the other tenant's does not.
     const keys = tenantKeys(m.stack);
     expectIsolatedDedicatedPolicy('acme', keys.get('acme')!.resource.Properties.KeyPolicy, ['acme', 'globex'], ['AcmeApp']);
