@@ -5,8 +5,9 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct, IConstruct } from 'constructs';
-import { createManagedKey, renderStatements, serviceUsageStatement } from './key-policy';
-import { checkIntRange, invalidProp, warnWeakened } from '../internal/validation';
+import { createManagedKey } from './key-policy';
+import { allowTopicPublishers } from './topic-policy';
+import { checkIntRange, invalidProp } from '../internal/validation';
 
 /**
  * On-demand rotations KMS allows per key over its lifetime: "You can perform on-demand key rotation
@@ -374,20 +375,23 @@ export class RotationPolicy extends Construct implements IAspect {
     });
     const scope = stack === this.node.scopes.find((s) => Stack.isStack(s)) ? this : new Construct(stack, `${this.node.id}Monitoring`);
     let topic = props.alarmTopic;
+    let topicKey = topic?.masterKey;
     if (!topic) {
-      const key = createManagedKey(scope, 'TopicKey', {
+      topicKey = createManagedKey(scope, 'TopicKey', {
         description: `Key of the rotation monitoring topic of ${this.node.path}`,
         rotationPeriod: Duration.days(this.rotationPeriodInDays),
         pendingWindow: Duration.days(this.pendingWindowInDays),
       });
-      // EventBridge encrypts each message it publishes with the topic's key.
-      key.addToResourcePolicy(serviceUsageStatement('EventBridgePublishesToTheTopic', 'events.amazonaws.com', ['kms:Decrypt', 'kms:GenerateDataKey']));
       topic = new sns.Topic(scope, 'Topic', {
         displayName: `KMS key rotation events of ${this.node.path}`,
-        masterKey: key,
+        masterKey: topicKey,
         enforceSSL: true,
       });
     }
+    // A topic policy (enforceSSL makes one) replaces SNS's default policy, so the rules need an allow
+    // there; and on the topic's key, without source conditions, which KMS does not get from
+    // EventBridge for encrypted topics (SNS Developer Guide, sns-key-management.html).
+    allowTopicPublishers(this, topic, topicKey, { eventBridge: true });
     const rules: [string, string, events.EventPattern][] = [
       ['KeyRotationAtRisk', 'A KMS key stopped rotating or was disabled, scheduled for deletion or given a new key policy', {
         source: ['aws.kms'],
@@ -404,21 +408,12 @@ export class RotationPolicy extends Construct implements IAspect {
         detail: { eventSource: ['kms.amazonaws.com'], eventName: ['RotateKeyOnDemand', 'RotateKey', 'EnableKeyRotation'] },
       }],
     ];
-    // A bare target: the L2 SNS target would also grant the key to EventBridge with no condition.
+    // A bare target: the L2 SNS target would add its own topic-policy allow for EventBridge, with no
+    // source condition; the one above is for this account's rules.
     const target: events.IRuleTarget = { bind: () => ({ arn: topic!.topicArn }) };
     for (const [id, description, eventPattern] of rules) {
       const rule = new events.Rule(scope, id, { description: `${description} (${this.node.path})`, eventPattern, targets: [target] });
       this.monitoringRules.push(rule);
-    }
-    const publish = new iam.PolicyStatement({
-      sid: `EventBridgeRulesOf${Names.uniqueId(this).slice(-8)}Publish`,
-      principals: [new iam.ServicePrincipal('events.amazonaws.com')],
-      actions: ['sns:Publish'],
-      resources: [topic.topicArn],
-      conditions: { ArnEquals: { 'aws:SourceArn': this.monitoringRules.map((r) => r.ruleArn) } },
-    });
-    if (!topic.addToResourcePolicy(publish).statementAdded) {
-      warnWeakened(this, 'alarmTopic', `the topic ${topic.node.path} is imported, so its policy cannot be changed here; allow EventBridge to publish to it with this statement: ${renderStatements(this, [publish])}`, []);
     }
     return topic;
   }

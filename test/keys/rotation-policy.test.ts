@@ -89,18 +89,22 @@ describe('RotationPolicy on keys made by other code', () => {
     expect(rules[2].detail.eventName).toEqual(['RotateKeyOnDemand', 'RotateKey', 'EnableKeyRotation']);
   });
 
-  test('monitoring topic: own CMK, TLS only, publish allowed to these rules only', () => {
+  test('monitoring topic: own CMK, TLS only, publish allowed to EventBridge rules of this account', () => {
     const topic: any = Object.values(template.findResources('AWS::SNS::Topic'))[0];
     expect(topic.Properties.KmsMasterKeyId['Fn::GetAtt'][0]).toMatch(/^RotationTopicKey/);
     const statements = (Object.values(template.findResources('AWS::SNS::TopicPolicy'))[0] as any).Properties.PolicyDocument.Statement;
     expect(statements.find((s: any) => s.Effect === 'Deny').Condition).toEqual({ Bool: { 'aws:SecureTransport': 'false' } });
-    const publish = statements.find((s: any) => s.Principal?.Service === 'events.amazonaws.com');
-    expect(publish.Condition.ArnEquals['aws:SourceArn']).toHaveLength(3);
-    const keyStatements = keyProps(template, 'RotationTopicKey').KeyPolicy.Statement;
-    const events = keyStatements.filter((s: any) => s.Principal?.Service === 'events.amazonaws.com');
+    const publish = statements.filter((s: any) => s.Principal?.Service === 'events.amazonaws.com');
+    expect(publish).toHaveLength(1);
+    expect(JSON.stringify(publish[0].Condition.ArnLike['aws:SourceArn'])).toContain(':rule/*');
+    expect(JSON.stringify(keyProps(template, 'RotationTopicKey').KeyPolicy.Statement)).not.toContain('"kms:*"');
+  });
+
+  test('the topic key lets EventBridge in without source conditions, which KMS does not get from EventBridge', () => {
+    const events = keyProps(template, 'RotationTopicKey').KeyPolicy.Statement.filter((s: any) => s.Principal?.Service === 'events.amazonaws.com');
     expect(events).toHaveLength(1);
-    expect(events[0].Condition.StringEquals['aws:SourceAccount']).toEqual({ Ref: 'AWS::AccountId' });
-    expect(JSON.stringify(keyStatements)).not.toContain('"kms:*"');
+    expect(events[0].Action).toEqual(['kms:Decrypt', 'kms:GenerateDataKey*']);
+    expect(events[0].Condition).toBeUndefined();
   });
 
   test('the topic key is under the policy too', () => {
@@ -169,6 +173,8 @@ describe('keys of every origin and maker', () => {
     const rules = Object.values(t.findResources('AWS::Events::Rule')) as any[];
     expect(rules).toHaveLength(3);
     for (const r of rules) expect(r.Properties.Targets[0].Arn.Ref).toMatch(/^Mine/);
+    const keyStatements = keyProps(t, 'TopicKey').KeyPolicy.Statement;
+    expect(keyStatements.filter((s: any) => s.Principal?.Service === 'events.amazonaws.com')).toHaveLength(1);
   });
 
   test('an imported topic gets a warning with the statement to add', () => {
