@@ -189,9 +189,29 @@ export function pooledStatements(scope: TenantScope): iam.PolicyStatement[] {
 }
 
 const KEY_HEADER = 's3:x-amz-server-side-encryption-aws-kms-key-id';
-const OBJECT_ACTIONS = [
-  's3:GetObject', 's3:GetObjectVersion', 's3:GetObjectAttributes', 's3:GetObjectTagging', 's3:PutObject',
-  's3:PutObjectTagging', 's3:DeleteObject', 's3:DeleteObjectVersion', 's3:RestoreObject', 's3:AbortMultipartUpload',
+
+/**
+ * Every S3 action whose resource type is `object`, from the Service Authorization Reference
+ * (list_amazons3.html, "Actions defined by Amazon S3"). Named one by one: a wildcard such as
+ * `s3:*Object*` would also match bucket-level actions (Get/PutBucketObjectLockConfiguration), and a
+ * `NotResource` denial covers the bucket ARN too. The bucket has Object Lock, so retention, legal
+ * hold and the governance bypass are here with ACLs, version tagging and attributes, multipart part
+ * listings, restores, torrents, annotations and replication.
+ */
+export const S3_OBJECT_ACTIONS = [
+  's3:AbortMultipartUpload', 's3:BypassGovernanceRetention', 's3:DeleteObject', 's3:DeleteObjectAnnotation',
+  's3:DeleteObjectTagging', 's3:DeleteObjectVersion', 's3:DeleteObjectVersionAnnotation',
+  's3:DeleteObjectVersionTagging', 's3:GetObject', 's3:GetObjectAcl', 's3:GetObjectAnnotation',
+  's3:GetObjectAttributes', 's3:GetObjectLegalHold', 's3:GetObjectRetention', 's3:GetObjectTagging',
+  's3:GetObjectTorrent', 's3:GetObjectVersion', 's3:GetObjectVersionAcl', 's3:GetObjectVersionAnnotation',
+  's3:GetObjectVersionAnnotationForReplication', 's3:GetObjectVersionAttributes',
+  's3:GetObjectVersionForReplication', 's3:GetObjectVersionTagging', 's3:GetObjectVersionTorrent',
+  's3:InitiateReplication', 's3:ListMultipartUploadParts', 's3:ListObjectAnnotations',
+  's3:ListObjectVersionAnnotations', 's3:ObjectOwnerOverrideToBucketOwner', 's3:PutObject',
+  's3:PutObjectAcl', 's3:PutObjectAnnotation', 's3:PutObjectLegalHold', 's3:PutObjectRetention',
+  's3:PutObjectTagging', 's3:PutObjectVersionAcl', 's3:PutObjectVersionAnnotation',
+  's3:PutObjectVersionTagging', 's3:ReplicateDelete', 's3:ReplicateObject', 's3:ReplicateObjectAnnotation',
+  's3:ReplicateTags', 's3:RestoreObject', 's3:UpdateObjectEncryption',
 ];
 
 /**
@@ -238,7 +258,7 @@ export function tenantBucketStatements(scope: TenantScope, bucketKeyArn: string,
         sid: 'DenyTaggedTenantsObjectsOutsideTheirPrefix',
         effect: iam.Effect.DENY,
         principals: [new iam.AnyPrincipal()],
-        actions: OBJECT_ACTIONS,
+        actions: S3_OBJECT_ACTIONS,
         notResources: [`${scope.bucketArn}/${scope.tenantsPrefix}${tagVar}/*`],
         conditions: { Null: tagged },
       }),
@@ -249,6 +269,16 @@ export function tenantBucketStatements(scope: TenantScope, bucketKeyArn: string,
         actions: ['s3:ListBucket', 's3:ListBucketVersions'],
         resources: [scope.bucketArn],
         conditions: { Null: tagged, StringNotLike: { 's3:prefix': `${scope.tenantsPrefix}${tagVar}/*` } },
+      }),
+      // ListBucketMultipartUploads takes no s3:prefix condition key (Service Authorization
+      // Reference), so it cannot be limited to a prefix: it would show every tenant's uploads.
+      new iam.PolicyStatement({
+        sid: 'DenyTaggedTenantsListingEveryUpload',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: ['s3:ListBucketMultipartUploads'],
+        resources: [scope.bucketArn],
+        conditions: { Null: tagged },
       }),
     );
   }
