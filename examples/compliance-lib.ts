@@ -5,6 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { App, NestedStack, Stack } from 'aws-cdk-lib';
+import { exampleAccessModel, MatrixResult, runMatrix } from './access-matrix';
 import { buildExampleApp } from './app';
 import { HandWrittenBaselineStack } from './baseline';
 import {
@@ -35,6 +36,8 @@ export interface StackResult {
   readonly findings: Finding[];
   readonly unexpected: Finding[];
   readonly baseline: boolean;
+  /** The stack's access-matrix cases (flows allowed, attacks denied), decided by the IAM engine. */
+  readonly matrix: MatrixResult[];
 }
 
 export interface ComplianceReport {
@@ -64,6 +67,8 @@ export function runCompliance(options: RunOptions): ComplianceReport {
   }
   log(`synthesizing ${stacks.length} stacks into ${options.outdir}`);
   const assembly = app.synth();
+  log('evaluating the access matrix with the IAM engine');
+  const matrix = runMatrix(exampleAccessModel());
   const results: StackResult[] = [];
   for (const { stack, baseline } of stacks) {
     const template = path.join(assembly.directory, assembly.getStackByName(stack.stackName).templateFile);
@@ -77,17 +82,18 @@ export function runCompliance(options: RunOptions): ComplianceReport {
     const unexpected = baseline ? [] : findings.filter((f) => !allowed.some((a) => a.rule.test(f.rule)));
     const counts: Record<string, number> = Object.fromEntries(CHECKERS.map((c) => [c, 0]));
     for (const f of findings) counts[f.checker] += 1;
-    results.push({ stack: stack.stackName, template, counts, findings, unexpected, baseline });
+    results.push({ stack: stack.stackName, template, counts, findings, unexpected, baseline, matrix: matrix.filter((m) => m.stack === stack.stackName) });
   }
   return { stacks: results, seconds: (Date.now() - start) / 1000 };
 }
 
 /** A plain-text table of the counts per stack and checker. */
 export function renderTable(report: ComplianceReport, checkers: string[]): string {
-  const header = ['stack', ...checkers, 'total', 'unexpected'];
+  const header = ['stack', ...checkers, 'total', 'unexpected', 'matrix (as expected/cases)'];
   const rows = report.stacks.map((s) => {
     const total = checkers.reduce((n, c) => n + s.counts[c], 0);
-    return [s.baseline ? `${s.stack} (baseline)` : s.stack, ...checkers.map((c) => String(s.counts[c])), String(total), s.baseline ? '-' : String(s.unexpected.length)];
+    const matrix = s.matrix.length === 0 ? '-' : `${s.matrix.filter((m) => m.ok).length}/${s.matrix.length}`;
+    return [s.baseline ? `${s.stack} (baseline)` : s.stack, ...checkers.map((c) => String(s.counts[c])), String(total), s.baseline ? '-' : String(s.unexpected.length), matrix];
   });
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');

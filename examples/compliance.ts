@@ -36,13 +36,19 @@ for (const s of report.stacks.filter((x) => !x.baseline)) {
 }
 
 const unexpected = report.stacks.flatMap((s) => s.unexpected.map((f) => ({ stack: s.stack, ...f })));
+const wrong = report.stacks.flatMap((s) => s.matrix.filter((m) => !m.ok));
 const outDir = path.join(root, 'compliance-report');
 fs.mkdirSync(outDir, { recursive: true });
 fs.writeFileSync(path.join(outDir, 'summary.json'), JSON.stringify(report, null, 2));
 console.log(`\nFull report: ${path.relative(root, path.join(outDir, 'summary.json'))}; took ${report.seconds.toFixed(1)} s`);
-if (unexpected.length > 0) {
+if (wrong.length > 0) {
+  console.log(`\n${wrong.length} access-matrix case(s) not as expected:`);
+  for (const m of wrong) console.log(`  ${m.stack}  expected ${m.expect}, got ${m.actual}: ${m.name}${m.deniedBy.length ? ` (${m.deniedBy.join(', ')})` : ''}`);
+}
+if (unexpected.length > 0 || wrong.length > 0) {
   console.log(`\n${unexpected.length} unexpected finding(s):`);
   for (const f of unexpected) console.log(`  ${f.stack}  ${f.checker}  ${f.rule}  ${f.resource}  ${f.message}`);
   process.exit(1);
 }
-console.log('\nNo unexpected findings.');
+const cases = report.stacks.reduce((n, s) => n + s.matrix.length, 0);
+console.log(`\nNo unexpected findings; ${cases} access-matrix cases as expected.`);

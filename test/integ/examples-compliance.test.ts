@@ -56,3 +56,11 @@ test('the checkers are live: the hand-written baseline has findings in cdk-nag, 
   expect(b.counts.ControlTower).toBeGreaterThan(0);
   expect(b.counts.checkov).toBeGreaterThan(0);
 });
+
+test('every example bucket stack carries its access matrix in the report, every case as expected', () => {
+  for (const name of ['DefaultBucket', 'AuditedBucket', 'SseCBucket', 'ReplicatedBucket']) {
+    const s = byName(name);
+    expect(s.matrix.length).toBeGreaterThan(0);
+    expect(s.matrix.filter((m) => !m.ok).map((m) => `${m.name}: ${m.actual}`)).toEqual([]);
+  }
+});

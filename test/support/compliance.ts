@@ -50,13 +50,20 @@ export function nagFindings(scope: IConstruct, includeOwnPack = false): Finding[
   return findings;
 }
 
-/** Control Tower proactive-control findings (cfn-guard) on synthesized templates. */
-export function controlTowerFindings(templatePaths: string[]): Finding[] {
+/**
+ * Control Tower proactive-control findings (cfn-guard) on synthesized templates. A rule listed in
+ * the resource's `Metadata.guard.SuppressedRules` (cfn-guard's own suppression form) is reported
+ * as acknowledged, not as a finding: the validator in use does not read that list itself.
+ */
+export function controlTowerFindings(templatePaths: string[], acknowledged: Finding[] = []): Finding[] {
   const report = new CfnGuardValidator().validate({ templatePaths });
+  const templates = new Map(templatePaths.map((t) => [path.basename(t), JSON.parse(fs.readFileSync(t, 'utf-8'))]));
   const findings: Finding[] = [];
   for (const v of report.violations) {
     for (const r of v.violatingResources) {
-      findings.push({ checker: 'ControlTower', rule: v.ruleName, resource: `${path.basename(r.templatePath)}:${r.resourceLogicalId}`, message: v.description.split('\n')[0] });
+      const finding = { checker: 'ControlTower', rule: v.ruleName, resource: `${path.basename(r.templatePath)}:${r.resourceLogicalId}`, message: v.description.split('\n')[0] };
+      const suppressed: string[] = templates.get(path.basename(r.templatePath))?.Resources?.[r.resourceLogicalId]?.Metadata?.guard?.SuppressedRules ?? [];
+      (suppressed.includes(v.ruleName) ? acknowledged : findings).push(finding);
     }
   }
   return findings;
