@@ -6,7 +6,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { createManagedKey, serviceUsageStatement } from './key-policy';
+import { createManagedKey } from './key-policy';
 import { SseCRotationFunction } from './sse-c-rotation-function';
 import { checkIntRange, invalidProp, warnWeakened } from '../internal/validation';
 
@@ -126,9 +126,17 @@ export class SseCustomerKeySecret extends Construct {
       resources: ['*'],
       conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${Stack.of(this).region}.amazonaws.com`, 'kms:CallerAccount': Aws.ACCOUNT_ID } },
     }));
-    key.addToResourcePolicy(serviceUsageStatement(`LogsOf${Names.uniqueId(this).slice(-8)}`, `logs.${Stack.of(this).region}.amazonaws.com`,
-      ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncryptFrom', 'kms:ReEncryptTo', 'kms:GenerateDataKey', 'kms:DescribeKey'], undefined,
-      { ArnEquals: { 'kms:EncryptionContext:aws:logs:arn': logGroupArn } }));
+    // CloudWatch Logs User Guide (encrypt-log-data-kms.html): the service principal of the Region,
+    // scoped by the log group's encryption context. Nothing else: CloudWatch Logs sends no
+    // aws:SourceAccount to KMS, and kms:DescribeKey carries no encryption context, so either
+    // condition would make the statement never match.
+    key.addToResourcePolicy(new iam.PolicyStatement({
+      sid: `LogsOf${Names.uniqueId(this).slice(-8)}`,
+      principals: [new iam.ServicePrincipal(`logs.${Stack.of(this).region}.amazonaws.com`)],
+      actions: ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncryptFrom', 'kms:ReEncryptTo', 'kms:GenerateDataKey'],
+      resources: ['*'],
+      conditions: { ArnEquals: { 'kms:EncryptionContext:aws:logs:arn': logGroupArn } },
+    }));
 
     const logGroup = new logs.LogGroup(this, 'RotationLogs', {
       logGroupName,

@@ -43,6 +43,9 @@ describe('SseCustomerKeySecret defaults', () => {
     expect(sm.Condition.StringEquals['kms:ViaService']).toBe('secretsmanager.us-east-1.amazonaws.com');
     const logsSt = st.find((s: any) => s.Sid?.startsWith('LogsOf'));
     expect(JSON.stringify(logsSt.Condition.ArnEquals['kms:EncryptionContext:aws:logs:arn'])).toContain(':log-group:/cdk-s3-encryption/sse-c-rotation/Test/');
+    // Nothing CloudWatch Logs does not send: no aws:SourceAccount, and no DescribeKey (it carries no encryption context).
+    expect(Object.keys(logsSt.Condition)).toEqual(['ArnEquals']);
+    expect(logsSt.Action).not.toContain('kms:DescribeKey');
     expect(JSON.stringify(st)).not.toContain('"kms:*"');
   });
 
