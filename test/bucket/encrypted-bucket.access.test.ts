@@ -1,0 +1,84 @@
+/**
+ * Access matrix of EncryptedBucket options beyond the example app, decided by the IAM engine over
+ * the synthesized policies (the example app's matrix covers the defaults: test/examples).
+ */
+import { App, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { EncryptedBucket, EncryptedBucketProps, ObjectEncryption } from '../../src';
+import { AccessModel, ACCOUNT, REGION } from '../support/access-model';
+import { s3Read, s3Write } from '../support/s3-flows';
+
+function model(props: (stack: Stack) => EncryptedBucketProps) {
+  const app = new App();
+  const stack = new Stack(app, 'T', { env: { account: ACCOUNT, region: REGION } });
+  const bucket = new EncryptedBucket(stack, 'Data', props(stack));
+  const writer = new iam.Role(stack, 'Writer', { assumedBy: new iam.AccountRootPrincipal() });
+  bucket.grantReadWrite(writer);
+  const m = AccessModel.of(app);
+  return { m, bucket: m.bucket(/^T\/Data[0-9A-F]{8} /), writer: m.roleArn(/^T\/Writer/), keyArn: m.keyArn(/^T\/(Data|Own)Key/) };
+}
+
+describe('S3 Bucket Keys off: S3 sends the object ARN as the encryption context (bucket-key.html)', () => {
+  const { m, bucket, writer, keyArn } = model(() => ({ bucketKeyEnabled: false }));
+  test.each([
+    ['ALLOWED', 'PutObject with the default', () => s3Write(m, writer, bucket, 'a/b.txt')],
+    ['ALLOWED', 'multipart UploadPart', () => s3Write(m, writer, bucket, 'a/b.txt', { operation: 'UploadPart', uploadKeyArn: keyArn })],
+    ['ALLOWED', 'GetObject', () => s3Read(m, writer, bucket, 'a/b.txt')],
+    ['DENIED', 'PutObject naming aws:kms without a key id', () => s3Write(m, writer, bucket, 'a/b.txt', { sse: 'aws:kms' })],
+  ])('%s: %s', (expected, _name, run) => {
+    expect(run().allowed ? 'ALLOWED' : 'DENIED').toBe(expected);
+  });
+});
+
+describe('DSSE-KMS: no S3 Bucket Key, the dsse algorithm and the bucket key only', () => {
+  const { m, bucket, writer, keyArn } = model(() => ({ objectEncryption: ObjectEncryption.DSSE_KMS }));
+  test.each([
+    ['ALLOWED', 'PutObject with the default', () => s3Write(m, writer, bucket, 'x')],
+    ['ALLOWED', 'PutObject naming aws:kms:dsse and the key', () => s3Write(m, writer, bucket, 'x', { sse: 'aws:kms:dsse', keyId: keyArn })],
+    ['DENIED', 'PutObject naming aws:kms (single layer)', () => s3Write(m, writer, bucket, 'x', { sse: 'aws:kms', keyId: keyArn })],
+    ['DENIED', 'PutObject naming aws:kms:dsse without a key id (aws/s3)', () => s3Write(m, writer, bucket, 'x', { sse: 'aws:kms:dsse' })],
+  ])('%s: %s', (expected, _name, run) => {
+    expect(run().allowed ? 'ALLOWED' : 'DENIED').toBe(expected);
+  });
+});
+
+describe('own key and own log bucket: the alarm topic on the bucket key still accepts CloudWatch (defect 7)', () => {
+  const { m, keyArn } = model((stack) => ({
+    encryptionKey: new kms.Key(stack, 'OwnKey', { enableKeyRotation: true }),
+    accessLogsBucket: new s3.Bucket(stack, 'OwnLogs', { enforceSSL: true }),
+  }));
+  const alarm = { 'aws:SourceArn': `arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:quota`, 'aws:SourceAccount': ACCOUNT };
+  test.each([
+    ['sns:Publish', () => m.topicArn(/^T\/DataAlarmTopic/)],
+    ['kms:GenerateDataKey', () => keyArn],
+    ['kms:Decrypt', () => keyArn],
+  ])('ALLOWED: cloudwatch.amazonaws.com %s', (action, resource) => {
+    expect(m.evaluate({ principal: 'cloudwatch.amazonaws.com', action, resource: resource(), context: alarm }).decision).toBe('Allowed');
+  });
+});
+
+describe('the key-pin exemption for a prefix (allowOtherKmsKeysUnder) leaves every other denial in place', () => {
+  const app = new App();
+  const stack = new Stack(app, 'T', { env: { account: ACCOUNT, region: REGION } });
+  const b = new EncryptedBucket(stack, 'Data');
+  b.allowOtherKmsKeysUnder('tenants/');
+  const writer = new iam.Role(stack, 'Writer', { assumedBy: new iam.AccountRootPrincipal() });
+  b.grantReadWrite(writer);
+  const m = AccessModel.of(app);
+  const bucket = m.bucket(/^T\/Data[0-9A-F]{8} /);
+  const w = m.roleArn(/^T\/Writer/);
+  const other = `arn:aws:kms:${REGION}:${ACCOUNT}:key/other`;
+  test.each([
+    ['ALLOWED', 'S3 request naming another key under the exempt prefix', () => s3Write(m, w, bucket, 'tenants/a/x', { sse: 'aws:kms', keyId: other }).s3.decision === 'Allowed'],
+    ['DENIED', 'another key outside the prefix', () => s3Write(m, w, bucket, 'reports/x', { sse: 'aws:kms', keyId: other }).allowed],
+    ['DENIED', 'aws:kms without a key id under the prefix', () => s3Write(m, w, bucket, 'tenants/a/x', { sse: 'aws:kms' }).allowed],
+    ['DENIED', 'SSE-C under the prefix', () => s3Write(m, w, bucket, 'tenants/a/x', { sseCustomerAlgorithm: 'AES256' }).allowed],
+  ])('%s: %s', (expected, _name, run) => {
+    expect(run() ? 'ALLOWED' : 'DENIED').toBe(expected);
+  });
+  test('an invalid prefix fails with the construct path, the prop and the value', () => {
+    expect(() => b.allowOtherKmsKeysUnder('/x*')).toThrow(/T\/Data: invalid prefix '\/x\*'/);
+  });
+});
