@@ -174,15 +174,17 @@ export function main(argv: string[], io: CliIo = { out: console.log, err: consol
   const started = Date.now();
   // One app holds every template, so that a trail in one template covers buckets of another.
   const app = new App();
+  const includes = new Map<string, CfnInclude>();
   const stacks = files.map((file, i) => {
     const stack = new Stack(app, `Check${i}`);
     try {
-      new CfnInclude(stack, 'Template', { templateFile: file });
+      includes.set(file, new CfnInclude(stack, 'Template', { templateFile: file }));
     } catch (e) {
       throw new Error(`${file}: cannot be loaded as a CloudFormation template: ${(e as Error).message}`);
     }
     return stack;
   });
+  const acknowledged: Array<CheckFinding & { reason: string }> = [];
   files.forEach((file, i) => {
     io.err(`[${i + 1}/${files.length}] ${path.relative(io.cwd, file) || file}: cdk-nag (${packs.map((p) => p.readPackName).join(', ')})`);
     const stack = stacks[i];
@@ -208,16 +210,37 @@ export function main(argv: string[], io: CliIo = { out: console.log, err: consol
     for (const v of report.violations) {
       for (const r of v.violatingResources) {
         const message = v.description.split('\n')[0];
-        findings.push({ checker: 'ControlTower', rule: v.ruleName, template: r.templatePath, logicalId: r.resourceLogicalId, message });
+        const finding = { checker: 'ControlTower', rule: v.ruleName, template: r.templatePath, logicalId: r.resourceLogicalId, message };
+        // cfn-guard's own suppression form, which the validator does not read: the resource's
+        // Metadata.guard.SuppressedRules. Reported as acknowledged, never dropped silently.
+        const suppressed = guardSuppressions(includes.get(r.templatePath), r.resourceLogicalId);
+        if (suppressed.includes(v.ruleName)) {
+          acknowledged.push({ ...finding, reason: 'Metadata.guard.SuppressedRules of the resource' });
+        } else {
+          findings.push(finding);
+        }
       }
     }
   }
 
   printTable(findings, files, io);
-  if (opts.json) fs.writeFileSync(path.resolve(io.cwd, opts.json), JSON.stringify({ templates: files, findings }, null, 2));
+  if (acknowledged.length > 0) {
+    io.out(`${acknowledged.length} acknowledged (not counted): ${acknowledged.map((a) => `${a.rule} on ${path.basename(a.template)}:${a.logicalId}`).join(', ')}`);
+  }
+  if (opts.json) fs.writeFileSync(path.resolve(io.cwd, opts.json), JSON.stringify({ templates: files, findings, acknowledged }, null, 2));
   if (opts.sarif) fs.writeFileSync(path.resolve(io.cwd, opts.sarif), JSON.stringify(toSarif(findings, io.cwd), null, 2));
   io.out(`${findings.length} finding(s) in ${files.length} template(s), ${((Date.now() - started) / 1000).toFixed(1)} s`);
   return findings.length > 0 ? 1 : 0;
+}
+
+function guardSuppressions(include: CfnInclude | undefined, logicalId: string): string[] {
+  if (!include) return [];
+  try {
+    const rules = (include.getResource(logicalId).cfnOptions.metadata as any)?.guard?.SuppressedRules;
+    return Array.isArray(rules) ? rules.map(String) : [];
+  } catch {
+    return [];
+  }
 }
 
 function printTable(findings: CheckFinding[], files: string[], io: CliIo): void {
