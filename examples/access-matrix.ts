@@ -9,7 +9,7 @@
 import { App, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { buildExampleApp } from './app';
-import { EncryptedBucket } from '../src';
+import { EncryptedBucket, TenantAccess, TenantKeyring } from '../src';
 import { AccessModel } from '../test/support/access-model';
 import { FlowResult, kmsContext, s3Read, s3Write } from '../test/support/s3-flows';
 
@@ -41,7 +41,41 @@ export function addMatrixPrincipals(stacks: Stack[]): void {
       const reader = new iam.Role(stack, 'MatrixReader', { assumedBy: new iam.AccountRootPrincipal() });
       bucket.grantRead(reader);
     }
+    for (const keyring of stack.node.findAll().filter((c): c is TenantKeyring => c instanceof TenantKeyring)) {
+      keyring.grantTenant('acme', new iam.Role(stack, 'MatrixAcme', { assumedBy: new iam.AccountRootPrincipal() }), TenantAccess.READ_WRITE);
+      keyring.grantTenant('small-co', new iam.Role(stack, 'MatrixSmallCo', { assumedBy: new iam.AccountRootPrincipal() }), TenantAccess.READ_WRITE);
+    }
   }
+}
+
+/** The example keyring: dedicated tenants acme and globex, pooled tenant small-co (README, TenantKeyring). */
+function tenantCases(stack: string): MatrixCase[] {
+  const data = (m: AccessModel) => m.bucket(new RegExp(`^${stack}/TenantData[0-9A-F]{8} `));
+  const acme = (m: AccessModel) => m.roleArn(new RegExp(`^${stack}/MatrixAcme`));
+  const smallCo = (m: AccessModel) => m.roleArn(new RegExp(`^${stack}/MatrixSmallCo`));
+  const alias = (m: AccessModel, name: string) => m.keyBehind(`arn:aws:kms:${data(m).region}:${data(m).resource.account}:alias/tenants/${name}`);
+  const pooled = (m: AccessModel) => m.keyArn(/TenantsPooledKey/);
+  const write = (name: string, expect: Expect, who: (m: AccessModel) => string, key: string, options: (m: AccessModel) => Parameters<typeof s3Write>[4]): MatrixCase => ({
+    stack, name, expect, run: (m) => flow(s3Write(m, who(m), data(m), key, options(m))),
+  });
+  return [
+    write('acme writes its prefix with its own key', 'ALLOWED', acme, 'tenants/acme/a.csv', (m) => ({ sse: 'aws:kms', keyId: alias(m, 'acme') })),
+    write('acme CreateMultipartUpload with its key', 'ALLOWED', acme, 'tenants/acme/big.bin', (m) => ({ operation: 'CreateMultipartUpload', sse: 'aws:kms', keyId: alias(m, 'acme') })),
+    write('acme UploadPart (no SSE header; authorized as s3:PutObject)', 'ALLOWED', acme, 'tenants/acme/big.bin', (m) => ({ operation: 'UploadPart', uploadKeyArn: alias(m, 'acme') })),
+    write('acme CompleteMultipartUpload (no SSE header)', 'ALLOWED', acme, 'tenants/acme/big.bin', (m) => ({ operation: 'CompleteMultipartUpload', uploadKeyArn: alias(m, 'acme') })),
+    { stack, name: 'acme reads its object', expect: 'ALLOWED', run: (m) => flow(s3Read(m, acme(m), data(m), 'tenants/acme/a.csv', { keyArn: alias(m, 'acme') })) },
+    write('small-co (pooled) writes its prefix with the pooled key and its tenant context', 'ALLOWED', smallCo, 'tenants/small-co/a.csv',
+      (m) => ({ sse: 'aws:kms', keyId: pooled(m), bucketKey: false, encryptionContext: { tenant: 'small-co' } })),
+    write('acme writes globex\'s prefix with globex\'s key', 'DENIED', acme, 'tenants/globex/a.csv', (m) => ({ sse: 'aws:kms', keyId: alias(m, 'globex') })),
+    write('acme writes its prefix with globex\'s key', 'DENIED', acme, 'tenants/acme/a.csv', (m) => ({ sse: 'aws:kms', keyId: alias(m, 'globex') })),
+    write('acme writes its prefix with no SSE header (would use the bucket key; refused by KMS)', 'DENIED', acme, 'tenants/acme/a.csv', () => ({})),
+    write('acme writes its prefix with the bucket\'s default key', 'DENIED', acme, 'tenants/acme/a.csv', (m) => ({ sse: 'aws:kms', keyId: m.keyArn(new RegExp(`^${stack}/TenantDataKey`)) })),
+    write('small-co uses the pooled key on acme\'s prefix', 'DENIED', smallCo, 'tenants/acme/a.csv',
+      (m) => ({ sse: 'aws:kms', keyId: pooled(m), bucketKey: false, encryptionContext: { tenant: 'small-co' } })),
+    write('small-co writes with another tenant\'s context', 'DENIED', smallCo, 'tenants/small-co/a.csv',
+      (m) => ({ sse: 'aws:kms', keyId: pooled(m), bucketKey: false, encryptionContext: { tenant: 'acme' } })),
+    { stack, name: 'acme reads globex\'s object', expect: 'DENIED', run: (m) => flow(s3Read(m, acme(m), data(m), 'tenants/globex/a.csv', { keyArn: alias(m, 'globex') })) },
+  ];
 }
 
 const single = (r: { decision: string; deciding: string[] }) => ({ allowed: r.decision === 'Allowed', deniedBy: r.decision === 'Allowed' ? [] : r.deciding.length ? r.deciding : [r.decision] });
@@ -188,24 +222,23 @@ function replicationCases(stack: string): MatrixCase[] {
       ]),
     },
     {
-      stack, name: 'replication role writes the replica with the destination key (S3 Bucket Key on the destination: Encrypt, GenerateDataKey and Decrypt)', expect: 'ALLOWED',
+      stack: 'ReplicaDestination', name: 'replication role writes the replica with the destination key (S3 Bucket Key on the destination: Encrypt, GenerateDataKey and Decrypt)', expect: 'ALLOWED',
       run: (m) => legs(m, [
         { principal: role(m), action: 's3:ReplicateObject', resource: `${replica(m).arn}/a.csv` },
         ...['kms:Encrypt', 'kms:GenerateDataKey', 'kms:Decrypt'].map((action) => ({ principal: role(m), action, resource: replicaKey(m), context: kmsContext(role(m), replica(m).arn, replica(m).region) })),
       ]),
     },
     {
-      stack, name: 'replication role writes into another bucket of the destination Region', expect: 'DENIED',
+      stack: 'ReplicaDestination', name: 'replication role writes into another bucket of the destination Region', expect: 'DENIED',
       run: (m) => legs(m, [{ principal: role(m), action: 's3:ReplicateObject', resource: 'arn:aws:s3:::another-bucket/a.csv' }]),
     },
     {
-      stack, name: 'replication role changes versioning on the destination', expect: 'DENIED',
+      stack: 'ReplicaDestination', name: 'replication role changes versioning on the destination', expect: 'DENIED',
       run: (m) => legs(m, [{ principal: role(m), action: 's3:PutBucketVersioning', resource: replica(m).arn }]),
     },
   ];
 }
 
-export const MATRIX_STACKS = ['DefaultBucket', 'AuditedBucket', 'SseCBucket', 'ReplicatedBucket'];
 
 /** Every case of the example app, by stack. */
 export function matrixCases(): MatrixCase[] {
@@ -215,6 +248,7 @@ export function matrixCases(): MatrixCase[] {
     ...sseCCases('SseCBucket'),
     ...kmsBucketCases('ReplicatedBucket'),
     ...replicationCases('ReplicatedBucket'),
+    ...tenantCases('TenantKeyring'),
   ];
 }
 

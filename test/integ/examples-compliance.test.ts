@@ -58,7 +58,7 @@ test('the checkers are live: the hand-written baseline has findings in cdk-nag, 
 });
 
 test('every example bucket stack carries its access matrix in the report, every case as expected', () => {
-  for (const name of ['DefaultBucket', 'AuditedBucket', 'SseCBucket', 'ReplicatedBucket']) {
+  for (const name of ['DefaultBucket', 'AuditedBucket', 'SseCBucket', 'ReplicaDestination', 'ReplicatedBucket', 'TenantKeyring']) {
     const s = byName(name);
     expect(s.matrix.length).toBeGreaterThan(0);
     expect(s.matrix.filter((m) => !m.ok).map((m) => `${m.name}: ${m.actual}`)).toEqual([]);

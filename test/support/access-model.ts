@@ -11,7 +11,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { App, Stage } from 'aws-cdk-lib';
+import { App, NestedStack, Stack, Stage } from 'aws-cdk-lib';
 import * as cxapi from 'aws-cdk-lib/cx-api';
 import { Decision, evaluate } from './iam-engine';
 
@@ -65,14 +65,23 @@ const SERVICE_PRINCIPAL = /^[a-z0-9.-]+\.amazonaws\.com$/;
 export class AccessModel {
   /** Synthesizes an app (or stage) and loads every stack of its assembly. */
   public static of(app: App | Stage): AccessModel {
-    return new AccessModel(app.synth());
+    // Nested stack templates are found through the constructs, so that the model does not depend
+    // on asset metadata being enabled.
+    const nested = new Map<string, string>();
+    for (const c of app.node.findAll()) {
+      if (NestedStack.isNestedStack(c)) {
+        const resource = c.nestedStackResource;
+        if (resource) nested.set(`${Stack.of(resource).stackName}/${Stack.of(resource).resolve(resource.logicalId)}`, c.templateFile);
+      }
+    }
+    return new AccessModel(app.synth(), nested);
   }
 
   private readonly stacks: LoadedStack[] = [];
   private readonly exports = new Map<string, unknown>();
   private readonly resources: Resource[] = [];
 
-  constructor(assembly: cxapi.CloudAssembly) {
+  constructor(assembly: cxapi.CloudAssembly, private readonly nestedTemplates = new Map<string, string>()) {
     for (const artifact of assembly.stacksRecursively) {
       this.load(artifact.stackName, artifact.template, artifact.assembly.directory, artifact.environment, {});
     }
@@ -227,8 +236,8 @@ export class AccessModel {
     this.stacks.push(stack);
     for (const [logicalId, r] of Object.entries<any>(template.Resources ?? {})) {
       if (r.Type !== 'AWS::CloudFormation::Stack') continue;
-      const file = r.Metadata?.['aws:asset:path'];
-      if (!file) continue;
+      const file = r.Metadata?.['aws:asset:path'] ?? this.nestedTemplates.get(`${name}/${logicalId}`);
+      if (!file) throw new Error(`${name}/${logicalId}: nested stack template not found (no asset metadata and not built from a NestedStack of this app)`);
       const nested = JSON.parse(fs.readFileSync(path.join(directory, file), 'utf-8'));
       const params: Record<string, unknown> = {};
       for (const [k, v] of Object.entries<any>(r.Properties?.Parameters ?? {})) params[k] = { __deferred: v, __stack: stack };

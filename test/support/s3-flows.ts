@@ -41,6 +41,11 @@ export interface WriteOptions {
   readonly bucketKey?: boolean;
   /** For UploadPart / CompleteMultipartUpload: the key the upload was created with. */
   readonly uploadKeyArn?: string;
+  /**
+   * `x-amz-server-side-encryption-context`: the caller's encryption context, which S3 adds to the
+   * one it sends KMS (specifying-kms-encryption.html).
+   */
+  readonly encryptionContext?: Record<string, string>;
   /** Extra or replaced context keys for the S3 request (e.g. `aws:SecureTransport`). */
   readonly context?: Record<string, string | undefined>;
   /** Identity policies of a principal outside the app. */
@@ -70,12 +75,15 @@ export function defaultEncryption(model: AccessModel, bucket: BucketRef): { algo
 /** The AWS managed key `aws/s3` of the account, as S3 resolves a key-less `aws:kms` request. */
 export const AWS_MANAGED_S3_KEY = `arn:${PARTITION}:kms:${REGION}:${ACCOUNT}:alias/aws/s3`;
 
-export function kmsContext(principal: string, context: string, region = REGION): Record<string, string | string[]> {
+export function kmsContext(principal: string, context: string, region = REGION, callerContext: Record<string, string> = {}): Record<string, string | string[]> {
+  const extra: Record<string, string> = {};
+  for (const [k, v] of Object.entries(callerContext)) extra[`kms:EncryptionContext:${k}`] = v;
   return {
     'kms:ViaService': `s3.${region}.amazonaws.com`,
     'kms:CallerAccount': principal.split(':')[4] || ACCOUNT,
     'kms:EncryptionContext:aws:s3:arn': context,
-    'kms:EncryptionContextKeys': ['aws:s3:arn'],
+    'kms:EncryptionContextKeys': ['aws:s3:arn', ...Object.keys(callerContext)],
+    ...extra,
   };
 }
 
@@ -112,7 +120,7 @@ export function s3Write(model: AccessModel, principal: string, bucket: BucketRef
   const bucketKey = algorithm === 'aws:kms' && (options.bucketKey ?? defaults.bucketKey);
   const kms: AccessResult[] = [];
   if (keyArn && algorithm.startsWith('aws:kms') && keyArn !== AWS_MANAGED_S3_KEY) {
-    const ctx = kmsContext(principal, bucketKey ? bucket.arn : objectArn, bucket.region);
+    const ctx = kmsContext(principal, bucketKey ? bucket.arn : objectArn, bucket.region, options.encryptionContext);
     const multipart = operation !== 'PutObject' && operation !== 'CopyObject';
     for (const action of multipart ? ['kms:GenerateDataKey', 'kms:Decrypt'] : ['kms:GenerateDataKey']) {
       kms.push(model.evaluate({ principal, action, resource: model.keyBehind(keyArn), context: ctx, identityPolicies: options.identityPolicies }));
@@ -129,6 +137,8 @@ export interface ReadOptions {
   readonly context?: Record<string, string | undefined>;
   readonly identityPolicies?: any[];
   readonly action?: string;
+  /** The caller's encryption context the object was written with. */
+  readonly encryptionContext?: Record<string, string>;
 }
 
 /** A read of `bucket/objectKey` by `principal`, with the `kms:Decrypt` S3 makes for it. */
@@ -139,8 +149,8 @@ export function s3Read(model: AccessModel, principal: string, bucket: BucketRef,
   const keyArn = options.keyArn ?? defaults.keyArn;
   const kms: AccessResult[] = [];
   if (keyArn) {
-    const ctx = kmsContext(principal, (options.bucketKey ?? defaults.bucketKey) ? bucket.arn : objectArn, bucket.region);
-    kms.push(model.evaluate({ principal, action: 'kms:Decrypt', resource: keyArn, context: ctx, identityPolicies: options.identityPolicies }));
+    const ctx = kmsContext(principal, (options.bucketKey ?? defaults.bucketKey) ? bucket.arn : objectArn, bucket.region, options.encryptionContext);
+    kms.push(model.evaluate({ principal, action: 'kms:Decrypt', resource: model.keyBehind(keyArn), context: ctx, identityPolicies: options.identityPolicies }));
   }
   return finish(s3, kms, keyArn);
 }
