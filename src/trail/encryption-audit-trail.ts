@@ -381,7 +381,7 @@ export class EncryptionAuditTrail extends Construct {
       `${this.node.path}: the advanced event selectors hold ${count} values (${this.bucketCount} bucket ARNs and ${count - this.bucketCount} others); ` +
       `CloudTrail allows at most ${MAX_SELECTOR_VALUES} in all conditions of all selectors of a trail and would fail the deploy with InvalidEventSelectorsException. ` +
       `This trail records at most ${EncryptionAuditTrail.MAX_BUCKETS} buckets, each access-log bucket counting as one. ` +
-      `Fix: record the other ${this.bucketCount - EncryptionAuditTrail.MAX_BUCKETS} buckets in a second EncryptionAuditTrail, or let buckets share an access-log bucket.`,
+      `Fix: move at least ${this.bucketCount - EncryptionAuditTrail.MAX_BUCKETS} of the buckets to a second EncryptionAuditTrail, or let buckets share an access-log bucket.`,
     ];
   }
 }

@@ -142,7 +142,7 @@ describe('at most 500 values in all advanced event selectors (CloudTrail quotas)
   test.each([498, 499, 500])('%d buckets fail at synth with the path, the count, the limit and the fix', (n) => {
     expect(() => withBuckets(n).app.synth()).toThrow(new RegExp(
       `Test/Audit: the advanced event selectors hold ${n + 3} values \\(${n} bucket ARNs and 3 others\\); CloudTrail allows at most 500 .*` +
-      `InvalidEventSelectorsException.*at most 497 buckets.*Fix: record the other ${n - 497} buckets in a second EncryptionAuditTrail`));
+      `InvalidEventSelectorsException.*at most 497 buckets.*Fix: move at least ${n - 497} of the buckets to a second EncryptionAuditTrail`));
   });
 });
 
