@@ -32,43 +32,47 @@ export function encryptionDenyStatements(bucketArn: string, keyArn: string, mode
   }
   const algorithm = mode === 'DSSE_KMS' ? 'aws:kms:dsse' : 'aws:kms';
   return [
-    deny('DenyPutObjectWithAnotherEncryptionAlgorithm', bucketArn, {
+    new ExemptableDeny(ALGORITHM_SID, bucketArn, {
       StringNotEquals: { [SSE_HEADER]: algorithm },
       Null: { [SSE_HEADER]: 'false' },
     }),
-    new KeyPinStatement(bucketArn, keyArn),
+    new ExemptableDeny(KEY_PIN_SID, bucketArn, {
+      StringNotEquals: { [KEY_HEADER]: keyArn },
+      Null: { [KEY_HEADER]: 'false' },
+    }),
     // PutObject API reference (SSEKMSKeyId): "If you specify x-amz-server-side-encryption:aws:kms or
     // aws:kms:dsse, but don't provide x-amz-server-side-encryption-aws-kms-key-id, Amazon S3 uses the
     // AWS managed key (aws/s3) to protect the data." Such a PUT would escape the bucket's key.
     // UploadPart, UploadPartCopy and CompleteMultipartUpload carry no SSE header, so this never
     // matches them.
     deny('DenyPutObjectWithKmsAlgorithmButNoKeyId', bucketArn, {
-      Null: { [SSE_HEADER]: 'false', [KEY_HEADER]: 'true' },
+      StringEquals: { [SSE_HEADER]: ['aws:kms', 'aws:kms:dsse'] },
+      Null: { [KEY_HEADER]: 'true' },
     }),
     deny('DenyPutObjectWithSseCustomerKey', bucketArn, { Null: { [SSE_C_HEADER]: 'false' } }),
   ];
 }
 
+export const ALGORITHM_SID = 'DenyPutObjectWithAnotherEncryptionAlgorithm';
+export const KEY_PIN_SID = 'DenyPutObjectWithAnotherKmsKey';
+
 /**
- * The denial of PUTs that name a KMS key other than the bucket's, with a public way to exempt
- * prefixes whose writes another construct governs (a TenantKeyring pins its own keys there): the
- * statement then denies everything but those prefixes (`NotResource`).
+ * A denial on every object of the bucket, with a public way to leave prefixes to other statements:
+ * it then denies everything but those prefixes (`NotResource`). Used for the denial of another KMS
+ * key (a TenantKeyring pins its own keys under its prefix) and of another algorithm (CloudTrail
+ * may write digest files as SSE-S3 under its digest prefix).
  */
-export class KeyPinStatement extends iam.PolicyStatement {
-  public static readonly SID = 'DenyPutObjectWithAnotherKmsKey';
+export class ExemptableDeny extends iam.PolicyStatement {
   private readonly exempt: string[] = [];
 
-  constructor(bucketArn: string, keyArn: string) {
+  constructor(sid: string, bucketArn: string, conditions: Record<string, Record<string, unknown>>) {
     super({
-      sid: KeyPinStatement.SID,
+      sid,
       effect: iam.Effect.DENY,
       principals: [new iam.AnyPrincipal()],
       actions: ['s3:PutObject'],
       resources: [`${bucketArn}/*`],
-      conditions: {
-        StringNotEquals: { [KEY_HEADER]: keyArn },
-        Null: { [KEY_HEADER]: 'false' },
-      },
+      conditions,
     });
   }
 
@@ -85,6 +89,21 @@ export class KeyPinStatement extends iam.PolicyStatement {
     }
     return json;
   }
+}
+
+/** Under an exempted prefix: any algorithm but the bucket's and SSE-S3 stays denied. */
+export function algorithmOrSseS3Deny(sid: string, objectsArnPattern: string, algorithm: string): iam.PolicyStatement {
+  return new iam.PolicyStatement({
+    sid,
+    effect: iam.Effect.DENY,
+    principals: [new iam.AnyPrincipal()],
+    actions: ['s3:PutObject'],
+    resources: [objectsArnPattern],
+    conditions: {
+      StringNotEquals: { [SSE_HEADER]: [algorithm, 'AES256'] },
+      Null: { [SSE_HEADER]: 'false' },
+    },
+  });
 }
 
 /**

@@ -7,7 +7,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { AccessLogBucket } from './access-log-bucket';
-import { encryptionDenyStatements, KeyPinStatement, logDeliveryStatement } from './bucket-policy';
+import { ALGORITHM_SID, algorithmOrSseS3Deny, encryptionDenyStatements, ExemptableDeny, KEY_PIN_SID, logDeliveryStatement } from './bucket-policy';
 import { replicate } from './replication';
 import { generatedBucketName } from '../internal/names';
 import { checkIntRange, invalidProp, warnWeakened } from '../internal/validation';
@@ -305,7 +305,9 @@ export class EncryptedBucket extends s3.Bucket {
   private readonly ownsKey: boolean;
   private readonly pendingKeyStatements: iam.PolicyStatement[] = [];
   private replicationSources = 0;
-  private keyPin?: KeyPinStatement;
+  private keyPin?: ExemptableDeny;
+  private algorithmPin?: ExemptableDeny;
+  private sseS3Prefixes = 0;
 
   constructor(scope: Construct, id: string, props: EncryptedBucketProps = {}) {
     const mode = props.objectEncryption ?? ObjectEncryption.SSE_KMS;
@@ -380,7 +382,8 @@ export class EncryptedBucket extends s3.Bucket {
 
     // Bucket policy: the encryption denials.
     for (const statement of encryptionDenyStatements(this.bucketArn, key.keyArn, mode)) {
-      if (statement instanceof KeyPinStatement) this.keyPin = statement;
+      if (statement instanceof ExemptableDeny && statement.sid === KEY_PIN_SID) this.keyPin = statement;
+      if (statement instanceof ExemptableDeny && statement.sid === ALGORITHM_SID) this.algorithmPin = statement;
       this.addToResourcePolicy(statement);
     }
 
@@ -541,6 +544,27 @@ export class EncryptedBucket extends s3.Bucket {
       invalidProp(this, 'prefix', prefix, 'must be a non-empty object-key prefix without "*" that does not start with "/"');
     }
     this.keyPin.exemptObjects(`${this.bucketArn}/${prefix}*`);
+  }
+
+  /**
+   * Accepts PUTs naming SSE-S3 (`AES256`) under a prefix, for an AWS service that may write there
+   * with SSE-S3 (CloudTrail digest files: encrypting-cloudtrail-log-files-with-aws-kms.html). Every
+   * other algorithm, SSE-C, and `aws:kms` without a key id stay denied there; a PUT naming no
+   * algorithm still gets the bucket default.
+   *
+   * @param prefix object-key prefix, e.g. `AWSLogs/123456789012/CloudTrail-Digest/`
+   */
+  public allowSseS3Under(prefix: string): void {
+    if (!this.algorithmPin) {
+      invalidProp(this, 'objectEncryption', this.objectEncryption, 'pins no KMS algorithm (SSE_C), so there is nothing to exempt a prefix from');
+    }
+    if (!Token.isUnresolved(prefix) && (prefix.length === 0 || prefix.startsWith('/') || prefix.includes('*'))) {
+      invalidProp(this, 'prefix', prefix, 'must be a non-empty object-key prefix without "*" that does not start with "/"');
+    }
+    const objects = `${this.bucketArn}/${prefix}*`;
+    this.algorithmPin.exemptObjects(objects);
+    const algorithm = this.objectEncryption === ObjectEncryption.DSSE_KMS ? 'aws:kms:dsse' : 'aws:kms';
+    this.addToResourcePolicy(algorithmOrSseS3Deny(`${ALGORITHM_SID}OrSseS3Under${++this.sseS3Prefixes}`, objects, algorithm));
   }
 
   /** A key-policy statement id, unique per bucket when the key is shared with other buckets. */

@@ -391,7 +391,6 @@ export class RotationPolicy extends Construct implements IAspect {
     // A topic policy (enforceSSL makes one) replaces SNS's default policy, so the rules need an allow
     // there; and on the topic's key, without source conditions, which KMS does not get from
     // EventBridge for encrypted topics (SNS Developer Guide, sns-key-management.html).
-    allowTopicPublishers(this, topic, topicKey, { eventBridge: true });
     const rules: [string, string, events.EventPattern][] = [
       ['KeyRotationAtRisk', 'A KMS key stopped rotating or was disabled, scheduled for deletion or given a new key policy', {
         source: ['aws.kms'],
@@ -415,6 +414,7 @@ export class RotationPolicy extends Construct implements IAspect {
       const rule = new events.Rule(scope, id, { description: `${description} (${this.node.path})`, eventPattern, targets: [target] });
       this.monitoringRules.push(rule);
     }
+    allowTopicPublishers(this, topic, topicKey, { eventBridge: true, eventBridgeRuleArns: this.monitoringRules.map((r) => r.ruleArn) });
     return topic;
   }
 }

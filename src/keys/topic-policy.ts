@@ -12,6 +12,8 @@ export interface TopicPublishers {
   readonly cloudWatch?: boolean;
   /** EventBridge rules (`events.amazonaws.com`). */
   readonly eventBridge?: boolean;
+  /** The rules allowed to publish on the topic policy (the key cannot be scoped for EventBridge). */
+  readonly eventBridgeRuleArns?: string[];
 }
 
 /**
@@ -41,7 +43,7 @@ export function topicPublishStatements(topicArn: string, publishers: TopicPublis
       actions: ['sns:Publish'],
       resources: [topicArn],
       conditions: {
-        ArnLike: { 'aws:SourceArn': `arn:${Aws.PARTITION}:events:${Aws.REGION}:${Aws.ACCOUNT_ID}:rule/*` },
+        ArnLike: { 'aws:SourceArn': publishers.eventBridgeRuleArns ?? `arn:${Aws.PARTITION}:events:${Aws.REGION}:${Aws.ACCOUNT_ID}:rule/*` },
       },
     }));
   }

@@ -206,6 +206,8 @@ export class EncryptionAuditTrail extends Construct {
       replication: props.replication,
     });
     this.allowCloudTrailOnBucket(trailArn);
+    // Digest files may arrive as SSE-S3 (see allowCloudTrailOnBucket): accepted under their prefix only.
+    this.bucket.allowSseS3Under(`AWSLogs/${Stack.of(this).account}/CloudTrail-Digest/`);
 
     this.logGroup = new logs.LogGroup(this, 'LogGroup', {
       logGroupName,
@@ -358,8 +360,8 @@ export class EncryptionAuditTrail extends Construct {
    * data stores", and default-kms-key-policy.html: "Allows CloudTrail to encrypt log files and
    * digest files under the KMS key". Neither page is retired, so both must pass, under
    * `AWSLogs/<account>/CloudTrail-Digest/` only: SSE-KMS with this trail's key passes like a log
-   * file (same headers, same key statement); SSE-S3 (`AES256`) is refused by the bucket's denial
-   * of other algorithms, which EncryptedBucket has no public way yet to lift for one prefix.
+   * file (same headers, same key statement); SSE-S3 (`AES256`) is accepted there through
+   * EncryptedBucket.allowSseS3Under, and nowhere else.
    */
   private allowCloudTrailOnBucket(trailArn: string): void {
     this.bucket.addToResourcePolicy(new iam.PolicyStatement({

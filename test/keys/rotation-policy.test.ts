@@ -89,14 +89,16 @@ describe('RotationPolicy on keys made by other code', () => {
     expect(rules[2].detail.eventName).toEqual(['RotateKeyOnDemand', 'RotateKey', 'EnableKeyRotation']);
   });
 
-  test('monitoring topic: own CMK, TLS only, publish allowed to EventBridge rules of this account', () => {
+  test('monitoring topic: own CMK, TLS only, publish allowed to its three EventBridge rules only', () => {
     const topic: any = Object.values(template.findResources('AWS::SNS::Topic'))[0];
     expect(topic.Properties.KmsMasterKeyId['Fn::GetAtt'][0]).toMatch(/^RotationTopicKey/);
     const statements = (Object.values(template.findResources('AWS::SNS::TopicPolicy'))[0] as any).Properties.PolicyDocument.Statement;
     expect(statements.find((s: any) => s.Effect === 'Deny').Condition).toEqual({ Bool: { 'aws:SecureTransport': 'false' } });
     const publish = statements.filter((s: any) => s.Principal?.Service === 'events.amazonaws.com');
     expect(publish).toHaveLength(1);
-    expect(JSON.stringify(publish[0].Condition.ArnLike['aws:SourceArn'])).toContain(':rule/*');
+    expect(publish[0].Condition.ArnLike['aws:SourceArn'].map((a: any) => a['Fn::GetAtt'][0])).toEqual([
+      expect.stringMatching(/^RotationKeyRotationAtRisk/), expect.stringMatching(/^RotationKeyMaterialRotated/), expect.stringMatching(/^RotationKeyRotationRequested/),
+    ]);
     expect(JSON.stringify(keyProps(template, 'RotationTopicKey').KeyPolicy.Statement)).not.toContain('"kms:*"');
   });
 

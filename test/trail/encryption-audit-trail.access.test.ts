@@ -132,10 +132,9 @@ describe('EncryptionAuditTrail access matrix', () => {
     expect({ decision: result.decision, deciding: result.deciding }).toEqual(expect.objectContaining({ decision: expected }));
   });
 
-  // The other way the guide describes digest files. EncryptedBucket denies every PUT naming
-  // another algorithm and has no public way yet to accept AES256 under one prefix, so this row
-  // is known to fail; it turns into a plain row when that exemption exists.
-  test.failing('CloudTrail writes a digest file as SSE-S3 (encrypting-cloudtrail-log-files-with-aws-kms.html)', () => {
+  // The other way the guide describes digest files: accepted under the digest prefix only
+  // (EncryptedBucket.allowSseS3Under); SSE-S3 elsewhere stays denied (a row of the table above).
+  test('CloudTrail writes a digest file as SSE-S3 (encrypting-cloudtrail-log-files-with-aws-kms.html)', () => {
     const result = model.evaluate({ principal: 'cloudtrail.amazonaws.com', action: 's3:PutObject', resource: `${trailBucket.arn}/${DIGEST}`, context: delivery(TRAIL, SSE_S3) });
     expect(result.decision).toBe('Allowed');
   });

@@ -2,7 +2,7 @@ import { CfnResource, Stack } from 'aws-cdk-lib';
 import { CfnBucket } from 'aws-cdk-lib/aws-s3';
 import { NagRuleCompliance } from 'cdk-nag';
 import { ABSENT, conditionEntries, evaluateCondition, flatText, wildcardMatches } from './iam';
-import { asArray, encryptionRules, field, putObjectDenials, requiresSseC, resolve } from './util';
+import { asArray, encryptionRules, field, putObjectDenials, requiresSseC } from './util';
 
 const SSE = 's3:x-amz-server-side-encryption';
 const KEY_ID = 's3:x-amz-server-side-encryption-aws-kms-key-id';
