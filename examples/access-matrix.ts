@@ -55,7 +55,8 @@ function tenantCases(stack: string): MatrixCase[] {
   const smallCo = (m: AccessModel) => m.roleArn(new RegExp(`^${stack}/MatrixSmallCo`));
   const alias = (m: AccessModel, name: string) => m.keyBehind(`arn:aws:kms:${data(m).region}:${data(m).resource.account}:alias/tenants/${name}`);
   const pooled = (m: AccessModel) => m.keyArn(/TenantsPooledKey/);
-  const write = (name: string, expect: Expect, who: (m: AccessModel) => string, key: string, options: (m: AccessModel) => Parameters<typeof s3Write>[4]): MatrixCase => ({
+  type Options = (m: AccessModel) => Parameters<typeof s3Write>[4];
+  const write = (name: string, expect: Expect, who: (m: AccessModel) => string, key: string, options: Options): MatrixCase => ({
     stack, name, expect, run: (m) => flow(s3Write(m, who(m), data(m), key, options(m))),
   });
   return [
@@ -89,7 +90,8 @@ function kmsBucketCases(stack: string): MatrixCase[] {
   const reader = (m: AccessModel) => m.roleArn(new RegExp(`^${stack}/MatrixReader`));
   const key = (m: AccessModel) => m.keyArn(new RegExp(`^${stack}/DataKey`));
   const account = (m: AccessModel) => data(m).resource.account;
-  const put = (name: string, expect: Expect, options: Parameters<typeof s3Write>[4] | ((m: AccessModel) => Parameters<typeof s3Write>[4])): MatrixCase => ({
+  type Options = Parameters<typeof s3Write>[4];
+  const put = (name: string, expect: Expect, options: Options | ((m: AccessModel) => Options)): MatrixCase => ({
     stack, name, expect, run: (m) => flow(s3Write(m, writer(m), data(m), 'reports/2026/a.csv', typeof options === 'function' ? options(m) : options)),
   });
   const cases: MatrixCase[] = [
@@ -107,23 +109,33 @@ function kmsBucketCases(stack: string): MatrixCase[] {
     { stack, name: 'reader GetObject of an object written without an S3 Bucket Key (context = object ARN)', expect: 'ALLOWED', run: (m) => flow(s3Read(m, reader(m), data(m), 'reports/old.csv', { bucketKey: false })) },
     {
       // enable-server-access-logging.html: logging.s3.amazonaws.com, aws:SourceArn = source bucket, aws:SourceAccount.
-      stack, name: 'S3 server access log delivery into the log bucket', expect: 'ALLOWED',
+      stack,
+      name: 'S3 server access log delivery into the log bucket',
+      expect: 'ALLOWED',
       run: (m) => single(m.evaluate({
-        principal: 'logging.s3.amazonaws.com', action: 's3:PutObject', resource: `${logs(m).arn}/${logPrefix(m, data(m).name)}2026-11-30-00-00-00-ABC`,
+        principal: 'logging.s3.amazonaws.com',
+        action: 's3:PutObject',
+        resource: `${logs(m).arn}/${logPrefix(m, data(m).name)}2026-11-30-00-00-00-ABC`,
         context: { 'aws:SourceArn': data(m).arn, 'aws:SourceAccount': account(m) },
       })),
     },
     {
       // configure-inventory.html: s3.amazonaws.com, aws:SourceArn = source bucket, aws:SourceAccount, x-amz-acl bucket-owner-full-control.
-      stack, name: 'S3 Inventory report delivery into the log bucket', expect: 'ALLOWED',
+      stack,
+      name: 'S3 Inventory report delivery into the log bucket',
+      expect: 'ALLOWED',
       run: (m) => single(m.evaluate({
-        principal: 's3.amazonaws.com', action: 's3:PutObject', resource: `${logs(m).arn}/${inventoryPrefix(m, data(m).name)}/data/report.csv.gz`,
+        principal: 's3.amazonaws.com',
+        action: 's3:PutObject',
+        resource: `${logs(m).arn}/${inventoryPrefix(m, data(m).name)}/data/report.csv.gz`,
         context: { 'aws:SourceArn': data(m).arn, 'aws:SourceAccount': account(m), 's3:x-amz-acl': 'bucket-owner-full-control' },
       })),
     },
     {
       // sns-key-management.html: CloudWatch publishes to an encrypted topic with kms:GenerateDataKey* and kms:Decrypt.
-      stack, name: 'CloudWatch alarm publishes to the alarm topic (topic policy and key)', expect: 'ALLOWED',
+      stack,
+      name: 'CloudWatch alarm publishes to the alarm topic (topic policy and key)',
+      expect: 'ALLOWED',
       run: (m) => {
         const alarm = `arn:aws:cloudwatch:${data(m).region}:${account(m)}:alarm:kms-quota`;
         const ctx = { 'aws:SourceArn': alarm, 'aws:SourceAccount': account(m) };
@@ -137,7 +149,9 @@ function kmsBucketCases(stack: string): MatrixCase[] {
       },
     },
     {
-      stack, name: 'the account root administers the bucket key (no lockout)', expect: 'ALLOWED',
+      stack,
+      name: 'the account root administers the bucket key (no lockout)',
+      expect: 'ALLOWED',
       run: (m) => single(m.evaluate({ principal: `arn:aws:iam::${account(m)}:root`, action: 'kms:PutKeyPolicy', resource: key(m) })),
     },
     // Attacks.
@@ -151,32 +165,48 @@ function kmsBucketCases(stack: string): MatrixCase[] {
     put('PutObject naming aws:kms:dsse without a key id', 'DENIED', { sse: 'aws:kms:dsse' }),
     put('PutObject with SSE-C headers', 'DENIED', { sseCustomerAlgorithm: 'AES256' }),
     {
-      stack, name: 'writer calls KMS Decrypt directly, not through S3', expect: 'DENIED',
+      stack,
+      name: 'writer calls KMS Decrypt directly, not through S3',
+      expect: 'DENIED',
       run: (m) => single(m.evaluate({ principal: writer(m), action: 'kms:Decrypt', resource: key(m), context: { 'kms:EncryptionContext:aws:s3:arn': data(m).arn } })),
     },
     {
-      stack, name: 'writer uses the key through S3 for another bucket', expect: 'DENIED',
+      stack,
+      name: 'writer uses the key through S3 for another bucket',
+      expect: 'DENIED',
       run: (m) => single(m.evaluate({ principal: writer(m), action: 'kms:Decrypt', resource: key(m), context: kmsContext(writer(m), 'arn:aws:s3:::another-bucket', data(m).region) })),
     },
     {
-      stack, name: 'a role of another account reads (not granted)', expect: 'DENIED',
+      stack,
+      name: 'a role of another account reads (not granted)',
+      expect: 'DENIED',
       run: (m) => flow(s3Read(m, 'arn:aws:iam::999999999999:role/outsider', data(m), 'reports/2026/a.csv', { identityPolicies: [{ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] }] })),
     },
     {
-      stack, name: 'log delivery for a bucket of another account (confused deputy)', expect: 'DENIED',
+      stack,
+      name: 'log delivery for a bucket of another account (confused deputy)',
+      expect: 'DENIED',
       run: (m) => single(m.evaluate({
-        principal: 'logging.s3.amazonaws.com', action: 's3:PutObject', resource: `${logs(m).arn}/${logPrefix(m, data(m).name)}x`,
+        principal: 'logging.s3.amazonaws.com',
+        action: 's3:PutObject',
+        resource: `${logs(m).arn}/${logPrefix(m, data(m).name)}x`,
         context: { 'aws:SourceArn': 'arn:aws:s3:::someone-elses-bucket', 'aws:SourceAccount': '999999999999' },
       })),
     },
     {
-      stack, name: 'anyone deletes a log object version', expect: 'DENIED',
+      stack,
+      name: 'anyone deletes a log object version',
+      expect: 'DENIED',
       run: (m) => single(m.evaluate({ principal: `arn:aws:iam::${account(m)}:root`, action: 's3:DeleteObjectVersion', resource: `${logs(m).arn}/${logPrefix(m, data(m).name)}x` })),
     },
     {
-      stack, name: 'CloudWatch publishes for an alarm of another account', expect: 'DENIED',
+      stack,
+      name: 'CloudWatch publishes for an alarm of another account',
+      expect: 'DENIED',
       run: (m) => single(m.evaluate({
-        principal: 'cloudwatch.amazonaws.com', action: 'sns:Publish', resource: m.topicArn(new RegExp(`^${stack}/DataAlarmTopic`)),
+        principal: 'cloudwatch.amazonaws.com',
+        action: 'sns:Publish',
+        resource: m.topicArn(new RegExp(`^${stack}/DataAlarmTopic`)),
         context: { 'aws:SourceArn': 'arn:aws:cloudwatch:us-east-1:999999999999:alarm:x', 'aws:SourceAccount': '999999999999' },
       })),
     },
@@ -214,7 +244,9 @@ function replicationCases(stack: string): MatrixCase[] {
   };
   return [
     {
-      stack, name: 'replication role reads a source version and decrypts it through S3 (S3 Bucket Key: context = source bucket)', expect: 'ALLOWED',
+      stack,
+      name: 'replication role reads a source version and decrypts it through S3 (S3 Bucket Key: context = source bucket)',
+      expect: 'ALLOWED',
       run: (m) => legs(m, [
         { principal: role(m), action: 's3:GetObjectVersionForReplication', resource: `${source(m).arn}/a.csv` },
         { principal: role(m), action: 's3:GetReplicationConfiguration', resource: source(m).arn },
@@ -222,18 +254,24 @@ function replicationCases(stack: string): MatrixCase[] {
       ]),
     },
     {
-      stack: 'ReplicaDestination', name: 'replication role writes the replica with the destination key (S3 Bucket Key on the destination: Encrypt, GenerateDataKey and Decrypt)', expect: 'ALLOWED',
+      stack: 'ReplicaDestination',
+      name: 'replication role writes the replica with the destination key (S3 Bucket Key on the destination: Encrypt, GenerateDataKey and Decrypt)',
+      expect: 'ALLOWED',
       run: (m) => legs(m, [
         { principal: role(m), action: 's3:ReplicateObject', resource: `${replica(m).arn}/a.csv` },
         ...['kms:Encrypt', 'kms:GenerateDataKey', 'kms:Decrypt'].map((action) => ({ principal: role(m), action, resource: replicaKey(m), context: kmsContext(role(m), replica(m).arn, replica(m).region) })),
       ]),
     },
     {
-      stack: 'ReplicaDestination', name: 'replication role writes into another bucket of the destination Region', expect: 'DENIED',
+      stack: 'ReplicaDestination',
+      name: 'replication role writes into another bucket of the destination Region',
+      expect: 'DENIED',
       run: (m) => legs(m, [{ principal: role(m), action: 's3:ReplicateObject', resource: 'arn:aws:s3:::another-bucket/a.csv' }]),
     },
     {
-      stack: 'ReplicaDestination', name: 'replication role changes versioning on the destination', expect: 'DENIED',
+      stack: 'ReplicaDestination',
+      name: 'replication role changes versioning on the destination',
+      expect: 'DENIED',
       run: (m) => legs(m, [{ principal: role(m), action: 's3:PutBucketVersioning', resource: replica(m).arn }]),
     },
   ];

@@ -82,7 +82,8 @@ export function runCompliance(options: RunOptions): ComplianceReport {
     const unexpected = baseline ? [] : findings.filter((f) => !allowed.some((a) => a.rule.test(f.rule)));
     const counts: Record<string, number> = Object.fromEntries(CHECKERS.map((c) => [c, 0]));
     for (const f of findings) counts[f.checker] += 1;
-    results.push({ stack: stack.stackName, template, counts, findings, unexpected, baseline, matrix: matrix.filter((m) => m.stack === stack.stackName) });
+    const cases = matrix.filter((m) => m.stack === stack.stackName);
+    results.push({ stack: stack.stackName, template, counts, findings, unexpected, baseline, matrix: cases });
   }
   return { stacks: results, seconds: (Date.now() - start) / 1000 };
 }

@@ -62,7 +62,7 @@ export function topicKeyStatements(publishers: TopicPublishers): iam.PolicyState
   const statements: iam.PolicyStatement[] = [];
   if (publishers.cloudWatch) {
     statements.push(new iam.PolicyStatement({
-      sid: `CloudWatchAlarmsPublishToTheAlarmTopic`,
+      sid: 'CloudWatchAlarmsPublishToTheAlarmTopic',
       principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
       actions,
       resources: ['*'],
@@ -74,7 +74,7 @@ export function topicKeyStatements(publishers: TopicPublishers): iam.PolicyState
   }
   if (publishers.eventBridge) {
     statements.push(new iam.PolicyStatement({
-      sid: `EventBridgePublishesToTheTopic`,
+      sid: 'EventBridgePublishesToTheTopic',
       principals: [new iam.ServicePrincipal('events.amazonaws.com')],
       actions,
       resources: ['*'],

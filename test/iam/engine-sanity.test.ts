@@ -53,7 +53,12 @@ describe('engine sanity (KMS Developer Guide, key-policy-overview.html and key-p
   });
   test('a service principal is allowed by a resource policy alone, and only the service named', () => {
     const r = (principal: string) => evaluate({
-      principal, action: 's3:PutObject', resource: 'arn:aws:s3:::logs/x', resourceAccount: ACCOUNT, context: { 'aws:SourceAccount': ACCOUNT }, identityPolicies: [],
+      principal,
+      action: 's3:PutObject',
+      resource: 'arn:aws:s3:::logs/x',
+      resourceAccount: ACCOUNT,
+      context: { 'aws:SourceAccount': ACCOUNT },
+      identityPolicies: [],
       resourcePolicy: { name: 'b', document: { Version: '2012-10-17', Statement: [{ Sid: 'Logs', Effect: 'Allow', Principal: { Service: 'logging.s3.amazonaws.com' }, Action: 's3:PutObject', Resource: 'arn:aws:s3:::logs/*', Condition: { StringEquals: { 'aws:SourceAccount': ACCOUNT } } }] } },
     }).decision;
     expect(r('logging.s3.amazonaws.com')).toBe('Allowed');
@@ -61,7 +66,11 @@ describe('engine sanity (KMS Developer Guide, key-policy-overview.html and key-p
   });
   test('policy variables such as ${aws:PrincipalTag/tenant} resolve from the request context', () => {
     const r = (tag: string) => evaluate({
-      principal: ROLE, action: 's3:GetObject', resource: 'arn:aws:s3:::b/tenants/a/x', resourceAccount: ACCOUNT, context: { 'aws:PrincipalTag/tenant': tag },
+      principal: ROLE,
+      action: 's3:GetObject',
+      resource: 'arn:aws:s3:::b/tenants/a/x',
+      resourceAccount: ACCOUNT,
+      context: { 'aws:PrincipalTag/tenant': tag },
       identityPolicies: [{ name: 'id', document: allowAll }],
       resourcePolicy: { name: 'b', document: { Version: '2012-10-17', Statement: [{ Sid: 'Own', Effect: 'Deny', Principal: '*', Action: 's3:GetObject', NotResource: 'arn:aws:s3:::b/tenants/${aws:PrincipalTag/tenant}/*' }] } },
     }).decision;

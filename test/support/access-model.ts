@@ -88,15 +88,23 @@ export class AccessModel {
     // Exports first, so that Fn::ImportValue resolves in any order.
     for (const stack of this.stacks) {
       for (const output of Object.values<any>(stack.template.Outputs ?? {})) {
-        if (output.Export) this.exports.set(String(this.resolve(stack, output.Export.Name)), output.Value === undefined ? undefined : this.resolve(stack, output.Value));
+        if (!output.Export) continue;
+        this.exports.set(String(this.resolve(stack, output.Export.Name)), output.Value === undefined ? undefined : this.resolve(stack, output.Value));
       }
     }
     for (const stack of this.stacks) {
       for (const [logicalId, r] of Object.entries<any>(stack.template.Resources ?? {})) {
         const { ref, attrs } = this.physical(stack, logicalId);
         this.resources.push({
-          stack: stack.name, logicalId, type: r.Type, properties: this.resolve(stack, r.Properties ?? {}), metadata: r.Metadata ?? {},
-          ref, arn: String(attrs.Arn ?? ref), region: stack.region, account: stack.account,
+          stack: stack.name,
+          logicalId,
+          type: r.Type,
+          properties: this.resolve(stack, r.Properties ?? {}),
+          metadata: r.Metadata ?? {},
+          ref,
+          arn: String(attrs.Arn ?? ref),
+          region: stack.region,
+          account: stack.account,
         });
       }
     }

@@ -62,7 +62,8 @@ export function controlTowerFindings(templatePaths: string[], acknowledged: Find
   for (const v of report.violations) {
     for (const r of v.violatingResources) {
       const finding = { checker: 'ControlTower', rule: v.ruleName, resource: `${path.basename(r.templatePath)}:${r.resourceLogicalId}`, message: v.description.split('\n')[0] };
-      const suppressed: string[] = templates.get(path.basename(r.templatePath))?.Resources?.[r.resourceLogicalId]?.Metadata?.guard?.SuppressedRules ?? [];
+      const resource = templates.get(path.basename(r.templatePath))?.Resources?.[r.resourceLogicalId];
+      const suppressed: string[] = resource?.Metadata?.guard?.SuppressedRules ?? [];
       (suppressed.includes(v.ruleName) ? acknowledged : findings).push(finding);
     }
   }

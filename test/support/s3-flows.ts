@@ -75,7 +75,9 @@ export function defaultEncryption(model: AccessModel, bucket: BucketRef): { algo
 /** The AWS managed key `aws/s3` of the account, as S3 resolves a key-less `aws:kms` request. */
 export const AWS_MANAGED_S3_KEY = `arn:${PARTITION}:kms:${REGION}:${ACCOUNT}:alias/aws/s3`;
 
-export function kmsContext(principal: string, context: string, region = REGION, callerContext: Record<string, string> = {}): Record<string, string | string[]> {
+export function kmsContext(
+  principal: string, context: string, region = REGION, callerContext: Record<string, string> = {},
+): Record<string, string | string[]> {
   const extra: Record<string, string> = {};
   for (const [k, v] of Object.entries(callerContext)) extra[`kms:EncryptionContext:${k}`] = v;
   return {
@@ -156,7 +158,9 @@ export function s3Read(model: AccessModel, principal: string, bucket: BucketRef,
 }
 
 /** A direct KMS call (not through S3): no `kms:ViaService`. */
-export function kmsDirect(model: AccessModel, principal: string, action: string, keyArn: string, encryptionContext: Record<string, string> = {}): AccessResult {
+export function kmsDirect(
+  model: AccessModel, principal: string, action: string, keyArn: string, encryptionContext: Record<string, string> = {},
+): AccessResult {
   const context: Record<string, string | string[]> = {};
   for (const [k, v] of Object.entries(encryptionContext)) context[`kms:EncryptionContext:${k}`] = v;
   if (Object.keys(encryptionContext).length > 0) context['kms:EncryptionContextKeys'] = Object.keys(encryptionContext);
