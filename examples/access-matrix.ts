@@ -28,8 +28,46 @@ export interface MatrixResult {
   readonly expect: Expect;
   readonly actual: Expect;
   readonly deniedBy: string[];
+  /** For a DENIED case: the statement (or leg, for an implicit denial) that must decide it. */
+  readonly decidedBy?: string;
   readonly ok: boolean;
 }
+
+/**
+ * What must refuse each attack: a statement Sid, a condition key of an unnamed statement
+ * (aws-cdk-lib's TLS denials have no Sid), or the leg that has no allow (`s3:` / `kms:`
+ * ImplicitlyDenied; a single request says ImplicitlyDenied). A denial for another reason fails
+ * the case, so a row cannot pass because some other statement happens to refuse it.
+ */
+export const DECIDED_BY: Record<string, string> = {
+  'PutObject without TLS': 'aws:SecureTransport',
+  'PutObject over TLS 1.1': 's3:TlsVersion',
+  'PutObject naming SSE-S3 (AES256)': 'DenyPutObjectWithAnotherEncryptionAlgorithm',
+  'PutObject naming another KMS key': 'DenyPutObjectWithAnotherKmsKey',
+  'PutObject naming aws:kms without a key id (would use aws/s3)': 'DenyPutObjectWithKmsAlgorithmButNoKeyId',
+  'CreateMultipartUpload naming aws:kms without a key id': 'DenyPutObjectWithKmsAlgorithmButNoKeyId',
+  'PutObject naming aws:kms:dsse without a key id': 'DenyPutObjectWithKmsAlgorithmButNoKeyId',
+  'PutObject with SSE-C headers': 'DenyPutObjectWithSseCustomerKey',
+  'writer calls KMS Decrypt directly, not through S3': 'ImplicitlyDenied',
+  'writer uses the key through S3 for another bucket': 'ImplicitlyDenied',
+  'a role of another account reads (not granted)': 's3:ImplicitlyDenied',
+  'log delivery for a bucket of another account (confused deputy)': 'ImplicitlyDenied',
+  'anyone deletes a log object version': 'DenyDeletingLogsAndTheirVersions',
+  'CloudWatch publishes for an alarm of another account': 'ImplicitlyDenied',
+  'PutObject without an SSE-C key': 'DenyPutObjectWithoutSseCustomerKey',
+  'PutObject naming aws:kms': 'DenyPutObjectWithServerManagedEncryptionHeader',
+  'PutObject with an SSE-C key without TLS': 'aws:SecureTransport',
+  'replication role writes into another bucket of the destination Region': 'ImplicitlyDenied',
+  'replication role changes versioning on the destination': 'ImplicitlyDenied',
+  'replication role overrides the replica owner (BucketOwnerEnforced makes it moot)': 'ImplicitlyDenied',
+  "acme writes globex's prefix with globex's key": 's3:ImplicitlyDenied',
+  "acme writes its prefix with globex's key": 'kms:ImplicitlyDenied',
+  'acme writes its prefix with no SSE header (would use the bucket key; refused by KMS)': 'kms:ImplicitlyDenied',
+  "acme writes its prefix with the bucket's default key": 'DenyTenantPutWithTheBucketDefaultKey',
+  "small-co uses the pooled key on acme's prefix": 'DenyTaggedTenantsObjectsOutsideTheirPrefix',
+  "small-co writes with another tenant's context": 'kms:ImplicitlyDenied',
+  "acme reads globex's object": 's3:ImplicitlyDenied',
+};
 
 /** The principals the matrix acts as: added to the example app, each granted what its name says. */
 export function addMatrixPrincipals(stacks: Stack[]): void {
@@ -274,6 +312,12 @@ function replicationCases(stack: string): MatrixCase[] {
       expect: 'DENIED',
       run: (m) => legs(m, [{ principal: role(m), action: 's3:PutBucketVersioning', resource: replica(m).arn }]),
     },
+    {
+      stack: 'ReplicaDestination',
+      name: 'replication role overrides the replica owner (BucketOwnerEnforced makes it moot)',
+      expect: 'DENIED',
+      run: (m) => legs(m, [{ principal: role(m), action: 's3:ObjectOwnerOverrideToBucketOwner', resource: `${replica(m).arn}/a.csv` }]),
+    },
   ];
 }
 
@@ -301,7 +345,9 @@ export function runMatrix(model: AccessModel): MatrixResult[] {
   return matrixCases().map((c) => {
     const r = c.run(model);
     const actual: Expect = r.allowed ? 'ALLOWED' : 'DENIED';
-    return { stack: c.stack, name: c.name, expect: c.expect, actual, deniedBy: r.deniedBy, ok: actual === c.expect };
+    const decidedBy = c.expect === 'DENIED' ? DECIDED_BY[c.name] : undefined;
+    const rightReason = decidedBy === undefined || r.deniedBy.some((d) => d === decidedBy || d.includes(`[${decidedBy}`) || d.includes(`,${decidedBy}`));
+    return { stack: c.stack, name: c.name, expect: c.expect, actual, deniedBy: r.deniedBy, decidedBy, ok: actual === c.expect && rightReason };
   });
 }
 

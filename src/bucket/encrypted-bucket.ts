@@ -452,7 +452,9 @@ export class EncryptedBucket extends s3.Bucket {
         // allow there and on the key, or no alarm ever notifies anyone.
         allowTopicPublishers(this, topic, key, { cloudWatch: true });
       } else {
-        allowTopicPublishers(this, topic, undefined, { cloudWatch: true });
+        // A topic you pass: its policy and, when it is encrypted with a key of this app, its key get
+        // the same allows; what cannot be changed from here is printed at synth.
+        allowTopicPublishers(this, topic, topic.masterKey, { cloudWatch: true });
       }
       this.alarmTopic = topic;
       this.kmsQuotaAlarm = createKmsQuotaAlarm(this, props.kmsQuotaAlarmThreshold ?? 80, topic);

@@ -82,3 +82,40 @@ describe('the key-pin exemption for a prefix (allowOtherKmsKeysUnder) leaves eve
     expect(() => b.allowOtherKmsKeysUnder('/x*')).toThrow(/T\/Data: invalid prefix '\/x\*'/);
   });
 });
+
+describe('grants: each L2 grant allows its flow and no more (KMS side scoped to S3 and this bucket)', () => {
+  const app = new App();
+  const stack = new Stack(app, 'T', { env: { account: ACCOUNT, region: REGION } });
+  const b = new EncryptedBucket(stack, 'Data');
+  const roles = Object.fromEntries(['Putter', 'Writer', 'Reader'].map((n) => [n, new iam.Role(stack, n, { assumedBy: new iam.AccountRootPrincipal() })]));
+  b.grantPut(roles.Putter);
+  b.grantWrite(roles.Writer);
+  b.grantRead(roles.Reader);
+  // A principal of another account granted read: the bucket policy and the key policy name it.
+  const partner = 'arn:aws:iam::222222222222:role/partner';
+  b.grantRead(new iam.ArnPrincipal(partner));
+  const m = AccessModel.of(app);
+  const bucket = m.bucket(/^T\/Data[0-9A-F]{8} /);
+  const keyArn = m.keyArn(/^T\/DataKey/);
+  const role = (n: string) => m.roleArn(new RegExp(`^T/${n}`));
+  const partnerAllows = [{ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] }];
+  test.each([
+    ['ALLOWED', 'grantPut: PutObject', () => s3Write(m, role('Putter'), bucket, 'x').allowed],
+    ['ALLOWED', 'grantPut: multipart UploadPart (Decrypt on the key)', () => s3Write(m, role('Putter'), bucket, 'x', { operation: 'UploadPart', uploadKeyArn: keyArn }).allowed],
+    ['DENIED', 'grantPut: GetObject', () => s3Read(m, role('Putter'), bucket, 'x').allowed],
+    ['ALLOWED', 'grantWrite: PutObject and CompleteMultipartUpload', () => s3Write(m, role('Writer'), bucket, 'x').allowed && s3Write(m, role('Writer'), bucket, 'x', { operation: 'CompleteMultipartUpload', uploadKeyArn: keyArn }).allowed],
+    ['DENIED', 'grantWrite: kms:Encrypt or kms:ReEncryptFrom through S3 (S3 never calls them for SSE-KMS)', () => ['kms:Encrypt', 'kms:ReEncryptFrom'].some((action) => m.evaluate({
+      principal: role('Writer'),
+      action,
+      resource: keyArn,
+      context: { 'kms:ViaService': `s3.${REGION}.amazonaws.com`, 'kms:EncryptionContext:aws:s3:arn': bucket.arn },
+    }).decision === 'Allowed')],
+    ['ALLOWED', 'grantRead: GetObject', () => s3Read(m, role('Reader'), bucket, 'x').allowed],
+    ['DENIED', 'grantRead: PutObject', () => s3Write(m, role('Reader'), bucket, 'x').allowed],
+    ['ALLOWED', 'a granted principal of another account reads (its own IAM allows; bucket and key policies name it)', () => s3Read(m, partner, bucket, 'x', { identityPolicies: partnerAllows }).allowed],
+    ['DENIED', 'that principal writes (only read was granted)', () => s3Write(m, partner, bucket, 'x', { identityPolicies: partnerAllows }).allowed],
+    ['DENIED', 'another role of that account reads (not granted)', () => s3Read(m, 'arn:aws:iam::222222222222:role/other', bucket, 'x', { identityPolicies: partnerAllows }).allowed],
+  ])('%s: %s', (expected, _name, run) => {
+    expect(run() ? 'ALLOWED' : 'DENIED').toBe(expected);
+  });
+});

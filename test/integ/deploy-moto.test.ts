@@ -158,14 +158,24 @@ describe('cdk bootstrap and cdk deploy of examples/app.ts on moto', () => {
     expect([...skipped].sort()).toEqual(MOTO_SKIPS);
   });
 
-  test('each bucket has the name fixed at synth and default encryption with the KMS key the template wires to it', async () => {
+  test('each bucket has the name fixed at synth and default encryption with the KMS key the template wires to it; log buckets SSE-S3', async () => {
     let buckets = 0;
+    let logBuckets = 0;
     for (const [stackName, stack] of deployed) {
       const arns = await keyArns(stack.region);
       for (const [logicalId, bucket] of resourcesOfType(stack, 'AWS::S3::Bucket')) {
         const name = physicalId(stack, logicalId);
         expect(name).toBe(bucket.Properties!.BucketName);
         const byDefault = bucket.Properties!.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault;
+        if (byDefault.SSEAlgorithm === 'AES256') {
+          // A server-access-log destination: SSE-S3 is the only default encryption S3 accepts there
+          // (S3 User Guide, enable-server-access-logging.html).
+          expect(logicalId).toMatch(/AccessLogs/);
+          const enc = await clients(stack.region).s3.send(new GetBucketEncryptionCommand({ Bucket: name }));
+          expect(enc.ServerSideEncryptionConfiguration?.Rules?.[0]?.ApplyServerSideEncryptionByDefault?.SSEAlgorithm).toBe('AES256');
+          logBuckets++;
+          continue;
+        }
         const [keyLogicalId, attribute] = byDefault.KMSMasterKeyID['Fn::GetAtt'];
         expect(attribute).toBe('Arn');
         const keyArn = arns.get(physicalId(stack, keyLogicalId));
@@ -179,6 +189,7 @@ describe('cdk bootstrap and cdk deploy of examples/app.ts on moto', () => {
       }
     }
     expect(buckets).toBeGreaterThanOrEqual(deployed.size);
+    expect(logBuckets).toBeGreaterThanOrEqual(deployed.size);
   });
 
   test('every deployed KMS key has automatic rotation on', async () => {

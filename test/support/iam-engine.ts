@@ -35,8 +35,14 @@ export interface EngineResult {
   readonly deciding: string[];
 }
 
+/** A statement's Sid, or for one without: its policy, index and condition keys (`p#1[aws:SecureTransport]`). */
 function sidsOf(analyses: any[] | undefined): string[] {
-  return (analyses ?? []).map((a) => a.statement.sid() ?? `${a.policyId ?? 'policy'}#${a.statement.index()}`);
+  return (analyses ?? []).map((a) => {
+    const sid = a.statement.sid();
+    if (sid) return sid;
+    const keys = a.statement.conditions?.().map((c: any) => c.conditionKey()) ?? [];
+    return `${a.policyId ?? 'policy'}#${a.statement.index()}[${keys.join(',')}]`;
+  });
 }
 
 /** Evaluates one request against the identity and resource policies given, as IAM would. */

@@ -168,13 +168,14 @@ export function kmsDirect(
 }
 
 function finish(s3: AccessResult, kms: AccessResult[], keyArn?: string): FlowResult {
-  const legs = [s3, ...(s3.decision === 'Allowed' ? kms : [])];
-  const refused = legs.filter((l) => l.decision !== 'Allowed');
+  // The KMS legs only happen once S3 has allowed the request; an implicit denial names its leg.
+  const legs: [string, AccessResult][] = [['s3', s3], ...(s3.decision === 'Allowed' ? kms.map((k): [string, AccessResult] => ['kms', k]) : [])];
+  const refused = legs.filter(([, l]) => l.decision !== 'Allowed');
   return {
     allowed: refused.length === 0,
     s3,
     kms,
     effectiveKey: keyArn,
-    deniedBy: refused.flatMap((l) => (l.deciding.length > 0 ? l.deciding : [l.decision])),
+    deniedBy: refused.flatMap(([leg, l]) => (l.deciding.length > 0 ? l.deciding : [`${leg}:${l.decision}`])),
   };
 }
