@@ -94,7 +94,7 @@ export function cfnLintFindings(templatePaths: string[]): Finding[] {
 }
 
 /** Failed checkov checks on templates. */
-export function checkovFindings(templatePaths: string[]): Finding[] {
+export function checkovFindings(templatePaths: string[], acknowledged: Finding[] = []): Finding[] {
   const bin = requireTool('checkov');
   const findings: Finding[] = [];
   const args = ['--quiet', '--compact', '--output', 'json', '--framework', 'cloudformation', '--skip-download', ...templatePaths.flatMap((t) => ['-f', t])];
@@ -105,6 +105,10 @@ export function checkovFindings(templatePaths: string[]): Finding[] {
   const parsed = JSON.parse(text);
   const reports = Array.isArray(parsed) ? parsed : [parsed];
   for (const report of reports) {
+    // Checks a resource skips in its Metadata.checkov.skip (with a comment) are acknowledged, not findings.
+    for (const f of report?.results?.skipped_checks ?? []) {
+      acknowledged.push({ checker: 'checkov', rule: f.check_id, resource: `${path.basename(f.file_path)}:${f.resource}`, message: f.check_name });
+    }
     for (const f of report?.results?.failed_checks ?? []) {
       findings.push({ checker: 'checkov', rule: f.check_id, resource: `${path.basename(f.file_path)}:${f.resource}`, message: f.check_name });
     }
