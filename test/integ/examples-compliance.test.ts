@@ -64,3 +64,14 @@ test('every example bucket stack carries its access matrix in the report, every 
     expect(s.matrix.filter((m) => !m.ok).map((m) => `${m.name}: ${m.actual}`)).toEqual([]);
   }
 });
+
+test('every acknowledged finding sits on a server-access-log bucket, with the AWS page as its reason, 11 per log bucket', () => {
+  for (const s of report.stacks.filter((x) => !x.baseline)) {
+    for (const a of s.acknowledged) {
+      expect({ stack: s.stack, resource: a.resource }).toEqual({ stack: s.stack, resource: expect.stringMatching(/AccessLogs/) });
+      if (a.checker !== 'ControlTower' && a.checker !== 'checkov') expect(a.message).toContain('enable-server-access-logging.html');
+    }
+    const logBuckets = new Set(s.acknowledged.filter((a) => a.checker === 'ControlTower').map((a) => a.resource)).size;
+    expect(s.acknowledged.length).toBe(11 * logBuckets);
+  }
+});
