@@ -2,6 +2,7 @@ import { Aws, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { sseS3OnlyDenyStatements } from './bucket-policy';
 import { generatedBucketName } from '../internal/names';
 
 /** The AWS page that every trade-off of this bucket rests on. */
@@ -63,22 +64,7 @@ export class AccessLogBucket extends s3.Bucket {
     cfn.notificationConfiguration = { eventBridgeConfiguration: { eventBridgeEnabled: true } };
 
     const objects = this.arnForObjects('*');
-    this.addToResourcePolicy(new iam.PolicyStatement({
-      sid: 'DenyPutObjectWithAnotherEncryptionAlgorithm',
-      effect: iam.Effect.DENY,
-      principals: [new iam.AnyPrincipal()],
-      actions: ['s3:PutObject'],
-      resources: [objects],
-      conditions: { StringNotEquals: { 's3:x-amz-server-side-encryption': 'AES256' }, Null: { 's3:x-amz-server-side-encryption': 'false' } },
-    }));
-    this.addToResourcePolicy(new iam.PolicyStatement({
-      sid: 'DenyPutObjectWithSseCustomerKey',
-      effect: iam.Effect.DENY,
-      principals: [new iam.AnyPrincipal()],
-      actions: ['s3:PutObject'],
-      resources: [objects],
-      conditions: { Null: { 's3:x-amz-server-side-encryption-customer-algorithm': 'false' } },
-    }));
+    for (const statement of sseS3OnlyDenyStatements(objects)) this.addToResourcePolicy(statement);
     this.addToResourcePolicy(new iam.PolicyStatement({
       sid: 'DenyDeletingLogsAndTheirVersions',
       effect: iam.Effect.DENY,

@@ -6,15 +6,26 @@ const SSE_HEADER = 's3:x-amz-server-side-encryption';
 const KEY_HEADER = 's3:x-amz-server-side-encryption-aws-kms-key-id';
 const SSE_C_HEADER = 's3:x-amz-server-side-encryption-customer-algorithm';
 
-function deny(sid: string, bucketArn: string, conditions: Record<string, Record<string, unknown>>): iam.PolicyStatement {
-  return new iam.PolicyStatement({
-    sid,
-    effect: iam.Effect.DENY,
-    principals: [new iam.AnyPrincipal()],
-    actions: ['s3:PutObject'],
-    resources: [`${bucketArn}/*`],
-    conditions,
-  });
+type Conditions = Record<string, Record<string, unknown>>;
+
+/** A denial of `s3:PutObject` on some objects, for every principal, under conditions. */
+function putDeny(sid: string, objectsArn: string, conditions: Conditions): iam.PolicyStatementProps {
+  return { sid, effect: iam.Effect.DENY, principals: [new iam.AnyPrincipal()], actions: ['s3:PutObject'], resources: [objectsArn], conditions };
+}
+
+function deny(sid: string, bucketArn: string, conditions: Conditions): iam.PolicyStatement {
+  return new iam.PolicyStatement(putDeny(sid, `${bucketArn}/*`, conditions));
+}
+
+/**
+ * The denials of a bucket that takes SSE-S3 only (a server-access-log destination): a PUT naming
+ * another algorithm, or an SSE-C key.
+ */
+export function sseS3OnlyDenyStatements(objectsArn: string): iam.PolicyStatement[] {
+  return [
+    new iam.PolicyStatement(putDeny(ALGORITHM_SID, objectsArn, { StringNotEquals: { [SSE_HEADER]: 'AES256' }, Null: { [SSE_HEADER]: 'false' } })),
+    new iam.PolicyStatement(putDeny('DenyPutObjectWithSseCustomerKey', objectsArn, { Null: { [SSE_C_HEADER]: 'false' } })),
+  ];
 }
 
 /**
@@ -65,15 +76,8 @@ export const KEY_PIN_SID = 'DenyPutObjectWithAnotherKmsKey';
 export class ExemptableDeny extends iam.PolicyStatement {
   private readonly exempt: string[] = [];
 
-  constructor(sid: string, bucketArn: string, conditions: Record<string, Record<string, unknown>>) {
-    super({
-      sid,
-      effect: iam.Effect.DENY,
-      principals: [new iam.AnyPrincipal()],
-      actions: ['s3:PutObject'],
-      resources: [`${bucketArn}/*`],
-      conditions,
-    });
+  constructor(sid: string, bucketArn: string, conditions: Conditions) {
+    super(putDeny(sid, `${bucketArn}/*`, conditions));
   }
 
   /** Leaves the objects matching `objectsArnPattern` (e.g. `arn:...:bucket/tenants/*`) to other statements. */
@@ -93,17 +97,10 @@ export class ExemptableDeny extends iam.PolicyStatement {
 
 /** Under an exempted prefix: any algorithm but the bucket's and SSE-S3 stays denied. */
 export function algorithmOrSseS3Deny(sid: string, objectsArnPattern: string, algorithm: string): iam.PolicyStatement {
-  return new iam.PolicyStatement({
-    sid,
-    effect: iam.Effect.DENY,
-    principals: [new iam.AnyPrincipal()],
-    actions: ['s3:PutObject'],
-    resources: [objectsArnPattern],
-    conditions: {
-      StringNotEquals: { [SSE_HEADER]: [algorithm, 'AES256'] },
-      Null: { [SSE_HEADER]: 'false' },
-    },
-  });
+  return new iam.PolicyStatement(putDeny(sid, objectsArnPattern, {
+    StringNotEquals: { [SSE_HEADER]: [algorithm, 'AES256'] },
+    Null: { [SSE_HEADER]: 'false' },
+  }));
 }
 
 /**
