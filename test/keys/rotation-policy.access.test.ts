@@ -18,7 +18,7 @@ import { App, Duration, Stack } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { EncryptedBucket, RotationPolicy } from '../../src';
 import { AccessModel, ACCOUNT, OTHER_ACCOUNT, REGION, ROOT } from '../support/access-model';
-import { Decision, evaluate } from '../support/iam-engine';
+import { Decision } from '../support/iam-engine';
 
 const app = new App({ context: { 'aws:cdk:enable-path-metadata': true } });
 const stack = new Stack(app, 'Test', { env: { account: ACCOUNT, region: REGION } });
@@ -75,15 +75,6 @@ describe('RotationPolicy access matrix', () => {
     ['EventBridge Scheduler of this account', ACCOUNT, 'Allowed'],
     ['EventBridge Scheduler of another account', OTHER_ACCOUNT, 'ImplicitlyDenied'],
   ])('%s assumes the scheduler role', (_name, account, expected) => {
-    const result = evaluate({
-      principal: 'scheduler.amazonaws.com',
-      action: 'sts:AssumeRole',
-      resource: SCHEDULER,
-      resourceAccount: ACCOUNT,
-      context: { 'aws:SourceAccount': account, 'aws:SecureTransport': 'true' },
-      identityPolicies: [],
-      resourcePolicy: { name: 'trust', document: schedulerRole.properties.AssumeRolePolicyDocument },
-    });
-    expect(result.decision).toBe(expected);
+    expect(model.assumeRole('scheduler.amazonaws.com', SCHEDULER, { 'aws:SourceAccount': account }).decision).toBe(expected);
   });
 });

@@ -17,7 +17,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { EncryptedBucket, ReencryptionJob, ReencryptionSource } from '../../src';
 import { AccessModel, ACCOUNT, OTHER_ACCOUNT, REGION, ROOT } from '../support/access-model';
-import { Decision, evaluate } from '../support/iam-engine';
+import { Decision } from '../support/iam-engine';
 import { s3Write } from '../support/s3-flows';
 
 const app = new App({ context: { 'aws:cdk:enable-path-metadata': true } });
@@ -125,16 +125,7 @@ describe('ReencryptionJob access matrix', () => {
   });
 
   test('S3 Batch Operations assumes the role', () => {
-    const result = evaluate({
-      principal: 'batchoperations.s3.amazonaws.com',
-      action: 'sts:AssumeRole',
-      resource: ROLE,
-      resourceAccount: ACCOUNT,
-      context: { 'aws:SourceAccount': ACCOUNT, 'aws:SecureTransport': 'true' },
-      identityPolicies: [],
-      resourcePolicy: { name: 'trust', document: roleResource.properties.AssumeRolePolicyDocument },
-    });
-    expect(result.decision).toBe('Allowed');
+    expect(model.assumeRole('batchoperations.s3.amazonaws.com', ROLE, { 'aws:SourceAccount': ACCOUNT }).decision).toBe('Allowed');
   });
 
   test('the prefix-scoped job is the one whose role is scoped', () => expect(archiveJob.role).not.toBe(job.role));

@@ -186,6 +186,24 @@ export class AccessModel {
     return result;
   }
 
+  /**
+   * A service assuming a role of the app: the role's trust policy is the resource policy (role
+   * trust is evaluated like any resource policy, with no identity policy for a service).
+   */
+  public assumeRole(servicePrincipal: string, roleArn: string, context: Record<string, string>): AccessResult {
+    const role = this.resources.find((r) => r.type === 'AWS::IAM::Role' && r.arn === roleArn);
+    if (!role) throw new Error(`no role ${roleArn} in the app`);
+    return evaluate({
+      principal: servicePrincipal,
+      action: 'sts:AssumeRole',
+      resource: roleArn,
+      resourceAccount: role.account,
+      context: { 'aws:SecureTransport': 'true', ...context },
+      identityPolicies: [],
+      resourcePolicy: { name: `trust policy of ${roleArn}`, document: role.properties.AssumeRolePolicyDocument },
+    });
+  }
+
   /** The identity policies attached to a role or user of the app (the account root may do anything). */
   public identityPolicies(principalArn: string): any[] {
     if (/^arn:[^:]+:iam::\d{12}:root$/.test(principalArn)) {

@@ -23,7 +23,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { EncryptedBucket, EncryptionAuditTrail } from '../../src';
 import { AccessModel, ACCOUNT, OTHER_ACCOUNT, REGION, ROOT } from '../support/access-model';
-import { Decision, evaluate } from '../support/iam-engine';
+import { Decision } from '../support/iam-engine';
 import { s3Read, s3Write } from '../support/s3-flows';
 
 const app = new App({ context: { 'aws:cdk:enable-path-metadata': true } });
@@ -140,15 +140,7 @@ describe('EncryptionAuditTrail access matrix', () => {
   });
 
   test('CloudTrail assumes the CloudWatch Logs role only for this trail', () => {
-    const trust = (sourceArn: string) => evaluate({
-      principal: 'cloudtrail.amazonaws.com',
-      action: 'sts:AssumeRole',
-      resource: logsRole.arn,
-      resourceAccount: ACCOUNT,
-      context: { 'aws:SourceArn': sourceArn, 'aws:SecureTransport': 'true' },
-      identityPolicies: [],
-      resourcePolicy: { name: 'trust', document: logsRole.properties.AssumeRolePolicyDocument },
-    }).decision;
+    const trust = (sourceArn: string) => model.assumeRole('cloudtrail.amazonaws.com', logsRole.arn, { 'aws:SourceArn': sourceArn }).decision;
     expect([trust(TRAIL), trust(OTHER_TRAIL)]).toEqual(['Allowed', 'ImplicitlyDenied']);
   });
 
