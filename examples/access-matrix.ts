@@ -313,6 +313,31 @@ function replicationCases(stack: string): MatrixCase[] {
       run: (m) => legs(m, [{ principal: role(m), action: 's3:PutBucketVersioning', resource: replica(m).arn }]),
     },
     {
+      // The log bucket is SSE-S3 (a log destination cannot be SSE-KMS): its replication reads with no
+      // KMS call and writes the replica under the destination Region's key.
+      stack,
+      name: 'log-bucket replication role reads a log version and writes its replica with the destination key',
+      expect: 'ALLOWED',
+      run: (m) => {
+        const logs = m.bucket(new RegExp(`^${stack}/DataAccessLogs[0-9A-F]{8} `));
+        const logRole = String(logs.resource.properties.ReplicationConfiguration.Role);
+        const replicaLogs = m.bucket(/^ReplicaDestination\/ReplicaLogs[0-9A-F]{8} /);
+        return legs(m, [
+          { principal: logRole, action: 's3:GetObjectVersionForReplication', resource: `${logs.arn}/access-logs/x` },
+          { principal: logRole, action: 's3:ReplicateObject', resource: `${replicaLogs.arn}/access-logs/x` },
+          ...['kms:Encrypt', 'kms:GenerateDataKey', 'kms:Decrypt'].map((action) => ({
+            principal: logRole, action, resource: replicaKey(m), context: kmsContext(logRole, replicaLogs.arn, replicaLogs.region),
+          })),
+        ]);
+      },
+    },
+    {
+      stack: 'ReplicaDestination',
+      name: 'the account root administers the replica key (no lockout)',
+      expect: 'ALLOWED',
+      run: (m) => legs(m, [{ principal: `arn:aws:iam::${replica(m).resource.account}:root`, action: 'kms:PutKeyPolicy', resource: replicaKey(m) }]),
+    },
+    {
       stack: 'ReplicaDestination',
       name: 'replication role overrides the replica owner (BucketOwnerEnforced makes it moot)',
       expect: 'DENIED',
