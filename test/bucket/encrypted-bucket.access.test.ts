@@ -8,7 +8,10 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { EncryptedBucket, EncryptedBucketProps, ObjectEncryption } from '../../src';
 import { AccessModel, ACCOUNT, REGION } from '../support/access-model';
-import { s3Read, s3Write } from '../support/s3-flows';
+import { evaluate } from '../support/iam-engine';
+import { kmsContext, s3Read, s3Write } from '../support/s3-flows';
+
+const TRUSTING_KEY_POLICY = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: 'kms:*', Resource: '*' }] };
 
 function model(props: (stack: Stack) => EncryptedBucketProps) {
   const app = new App();
@@ -115,6 +118,41 @@ describe('grants: each L2 grant allows its flow and no more (KMS side scoped to 
     ['ALLOWED', 'a granted principal of another account reads (its own IAM allows; bucket and key policies name it)', () => s3Read(m, partner, bucket, 'x', { identityPolicies: partnerAllows }).allowed],
     ['DENIED', 'that principal writes (only read was granted)', () => s3Write(m, partner, bucket, 'x', { identityPolicies: partnerAllows }).allowed],
     ['DENIED', 'another role of that account reads (not granted)', () => s3Read(m, 'arn:aws:iam::222222222222:role/other', bucket, 'x', { identityPolicies: partnerAllows }).allowed],
+    // The key-policy statement for the partner carries the grant's own scoping: S3, this bucket.
+    ['DENIED', 'that principal uses the key through S3 for another bucket', () => m.evaluate({
+      principal: partner,
+      action: 'kms:Decrypt',
+      resource: keyArn,
+      identityPolicies: partnerAllows,
+      context: kmsContext(partner, 'arn:aws:s3:::another-bucket', REGION),
+    }).decision === 'Allowed'],
+    ['DENIED', 'that principal calls KMS directly', () => m.evaluate({
+      principal: partner,
+      action: 'kms:Decrypt',
+      resource: keyArn,
+      identityPolicies: partnerAllows,
+      context: { 'kms:EncryptionContext:aws:s3:arn': bucket.arn },
+    }).decision === 'Allowed'],
+    // The grant alone, under a key policy that trusts the account for any use (aws-cdk-lib's
+    // default): the reader's IAM statement itself must keep the key to S3 and this bucket.
+    ['DENIED', 'the reader\'s grant alone lets it use the key through S3 for another bucket', () => evaluate({
+      principal: role('Reader'),
+      action: 'kms:Decrypt',
+      resource: keyArn,
+      resourceAccount: ACCOUNT,
+      context: kmsContext(role('Reader'), 'arn:aws:s3:::another-bucket', REGION),
+      identityPolicies: m.identityPolicies(role('Reader')).map((document, i) => ({ name: `identity${i}`, document })),
+      resourcePolicy: { name: 'trusting key policy', document: TRUSTING_KEY_POLICY },
+    }).decision === 'Allowed'],
+    ['ALLOWED', 'the reader\'s grant alone lets it use the key through S3 for this bucket', () => evaluate({
+      principal: role('Reader'),
+      action: 'kms:Decrypt',
+      resource: keyArn,
+      resourceAccount: ACCOUNT,
+      context: kmsContext(role('Reader'), bucket.arn, REGION),
+      identityPolicies: m.identityPolicies(role('Reader')).map((document, i) => ({ name: `identity${i}`, document })),
+      resourcePolicy: { name: 'trusting key policy', document: TRUSTING_KEY_POLICY },
+    }).decision === 'Allowed'],
   ])('%s: %s', (expected, _name, run) => {
     expect(run() ? 'ALLOWED' : 'DENIED').toBe(expected);
   });

@@ -505,6 +505,17 @@ describe('CloudTrailEncryptedAndValidated', () => {
     expect(flags(stack, 'CloudTrailEncryptedAndValidated', 'S/Good/Trail/Resource')).toBe(false);
     expect(flags(stack, 'CloudTrailEncryptedAndValidated', 'S/Bare/Resource')).toBe(true);
   });
+
+  test('a trail needs both: encrypted but not validated fails, validated but not encrypted fails', () => {
+    const { stack } = stackOf();
+    const key = new kms.Key(stack, 'TrailKey', { enableKeyRotation: true });
+    new cloudtrail.Trail(stack, 'KeyOnly', { encryptionKey: key, enableFileValidation: false });
+    new cloudtrail.Trail(stack, 'ValidationOnly', { enableFileValidation: true });
+    new cloudtrail.Trail(stack, 'Both', { encryptionKey: key, enableFileValidation: true });
+    expect(flags(stack, 'CloudTrailEncryptedAndValidated', 'S/KeyOnly/Resource')).toBe(true);
+    expect(flags(stack, 'CloudTrailEncryptedAndValidated', 'S/ValidationOnly/Resource')).toBe(true);
+    expect(flags(stack, 'CloudTrailEncryptedAndValidated', 'S/Both/Resource')).toBe(false);
+  });
 });
 
 describe('S3ReplicationDestinationEncryptedInItsRegion', () => {
