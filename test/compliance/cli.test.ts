@@ -29,7 +29,7 @@ test('the default cloud assembly: no finding; what AWS forbids on a log destinat
   const out = synth('good', (s) => new EncryptedBucket(s, 'B', { auditTrail: new EncryptionAuditTrail(s, 'Audit'), replication: undefined }));
   const r = run(['check', out, '--packs', 'S3Encryption,AwsSolutions', '--json', 'good.json', '--sarif', 'good.sarif']);
   expect(r.err).toContain('[1/1]');
-  expect(r.err).toContain('Control Tower proactive controls');
+  expect(r.err).toContain('[1/1] good/S.template.json: Control Tower proactive controls');
   const json = JSON.parse(fs.readFileSync(path.join(dir, 'good.json'), 'utf8'));
   expect(json.findings).toEqual([]);
   expect(r.code).toBe(0);
@@ -44,7 +44,9 @@ test('the default cloud assembly: no finding; what AWS forbids on a log destinat
   expect(r.out).toContain('acknowledged (not counted)');
   const sarif = JSON.parse(fs.readFileSync(path.join(dir, 'good.sarif'), 'utf8'));
   expect(sarif.version).toBe('2.1.0');
-  expect(sarif.runs[0].results).toHaveLength(0);
+  // Acknowledged findings are in SARIF as suppressed results, so code scanning shows them closed.
+  expect(sarif.runs[0].results).toHaveLength(json.acknowledged.length);
+  for (const result of sarif.runs[0].results) expect(result.suppressions[0]).toMatchObject({ kind: 'external', status: 'accepted' });
 });
 
 test('a plain bucket template: exit 1, a table, JSON and SARIF with one result per finding', () => {
@@ -90,20 +92,29 @@ test('in a hand-written template, a log destination named by Ref is checked as o
 
 test.each([
   [['check'], /no template or cdk.out directory given/],
-  [['check', 'missing.json'], /no such file or directory: missing.json/],
-  [['check', 'malformed.json'], /malformed.json is not a CloudFormation template: /],
-  [['check', 'noresources.json'], /noresources.json is not a CloudFormation template: no top-level Resources object/],
   [['check', 'raw.json', '--packs', 'Nope'], /unknown pack Nope; choose from S3Encryption/],
-  [['check', 'raw.json', '--max-rotation-days', 'x'], /--max-rotation-days must be a whole number, got 'x'/],
+  [['check', 'raw.json', '--max-rotation-days', 'x'], /--max-rotation-days must be a whole number from 90 to 2560, got 'x'/],
   [['check', 'raw.json', '--json'], /--json needs a value/],
   [['lint', 'raw.json'], /unknown command lint/],
-])('usage and input errors exit 2 with a clear message: %j', (args, message) => {
+])('usage errors exit 2 with a clear message and the usage: %j', (args, message) => {
+  const r = run(args as string[]);
+  expect(r.code).toBe(2);
+  expect(r.err).toMatch(message);
+  expect(r.err).toContain('usage: cdk-s3-encryption check');
+});
+
+test.each([
+  [['check', 'missing.json'], /^cdk-s3-encryption: missing.json: no such file or directory$/],
+  [['check', 'malformed.json'], /^cdk-s3-encryption: malformed.json: malformed JSON: /],
+  [['check', 'noresources.json'], /^cdk-s3-encryption: noresources.json: is not a CloudFormation template: no top-level Resources object$/],
+])('input errors exit 2 with one line naming the file: %j', (args, message) => {
   fs.writeFileSync(path.join(dir, 'malformed.json'), '{ "Resources": ');
   fs.writeFileSync(path.join(dir, 'noresources.json'), '{ "Outputs": {} }');
   const r = run(args as string[]);
   expect(r.code).toBe(2);
   expect(r.err).toMatch(message);
-  expect(r.err).toContain('usage: cdk-s3-encryption check');
+  expect(r.err.split('\n')).toHaveLength(1);
+  expect(r.out).toBe('');
 });
 
 test('without the Control Tower package the command says how to install it', () => {
