@@ -14,7 +14,7 @@ import { FailOn, outcome, printTable, readBaseline, Report, summaryLine, toJsonR
 import { collectTemplates, InputError, InputErrors, MAX_TEMPLATE_BYTES } from './cli/reader';
 import { S3EncryptionChecks } from './s3-encryption-checks';
 
-export { CheckFinding, AcknowledgedFinding, CheckerCrash } from './cli/checkers';
+export type { CheckFinding, AcknowledgedFinding, CheckerCrash } from './cli/checkers';
 
 /** What the command needs from its environment, so that tests can run it in-process. */
 export interface CliIo {
