@@ -118,6 +118,13 @@ project.addTask('test:unit', {
 
 // `projen test` is the whole suite: tools, unit and integration tests, lint.
 project.testTask.prependSpawn(setupTools);
+// ts-jest compiles each test file on its own without reporting type errors: the tests, the
+// examples, the benchmarks and the scripts are type-checked as a whole here.
+const typecheck = project.addTask('typecheck:dev', {
+  description: 'Type-check the tests, examples, benchmarks and scripts',
+});
+for (const dir of ['test', 'examples', 'bench', 'scripts']) typecheck.exec(`tsc --noEmit -p ${dir}/tsconfig.json`);
+project.testTask.spawn(typecheck);
 
 // The build packages JavaScript, in and out of CI alike; the Python, Java and Go packages are built
 // and proven by test/integ/jsii-languages.test.ts (`package-all` stays for machines with every SDK).
@@ -177,7 +184,9 @@ for (const [batch, { mutate, tests }] of Object.entries(MUTATION_BATCHES)) {
       typescriptChecker: { prioritizePerformanceOverAccuracy: true },
       coverageAnalysis: 'perTest',
       concurrency: 1,
-      timeoutMS: 15_000,
+      // Two cores shared with other work: a slow run must not pass for a hang (a timeout counts as killed).
+      timeoutFactor: 3,
+      timeoutMS: 20_000,
       mutate: [...mutate, '!src/**/*.lambda.ts'],
       // The sandbox is a copy of the project: leave out the tools and build outputs it does not need.
       ignorePatterns: ['/.tools', '/lib', '/dist', '/coverage', '/cdk.out', '/examples/cdk.out', '/compliance-report', '/test-reports', '/reports'],

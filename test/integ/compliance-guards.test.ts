@@ -161,6 +161,7 @@ describe('Control Tower (cfn-guard validator)', () => {
 
 describe('cdk-nag packs', () => {
   class NoRules extends NagPack {
+    public readonly name: string = 'NoRules';
     constructor() { super(); this.packName = 'NoRules'; }
     protected checkResource(): void { /* applies nothing */ }
   }
@@ -168,6 +169,7 @@ describe('cdk-nag packs', () => {
     public validateScope() { return { success: true, violations: [] }; }
   }
   class ThrowingRule extends NagPack {
+    public readonly name = 'ThrowingRule';
     constructor() { super(); this.packName = 'ThrowingRule'; }
     protected checkResource(node: CfnResource): void {
       this.applyRule({
