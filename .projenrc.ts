@@ -54,6 +54,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@stryker-mutator/core@^9.6.1',
     '@stryker-mutator/jest-runner@^9.6.1',
     '@stryker-mutator/typescript-checker@^9.6.1',
+    // Validates the SARIF that `cdk-s3-encryption check` writes against the SARIF 2.1.0 schema
+    // (JSON Schema 2020-12; the schema file comes from scripts/setup/65-sarif-schema.sh).
+    'ajv@^8.18.0',
   ],
 
   // The bundled handlers run on the newest Node.js Lambda runtime (AwsSolutions-L1).

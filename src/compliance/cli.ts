@@ -10,8 +10,9 @@ import * as path from 'node:path';
 import { IPolicyValidationPluginBeta1 } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, HIPAASecurityChecks, NagPack, NIST80053R5Checks, PCIDSS321Checks } from 'cdk-nag';
 import { Checker, loadApp, runCheckers } from './cli/checkers';
+import { ControlTowerControls, resourceTypesOf } from './cli/control-tower';
 import { FailOn, outcome, printTable, readBaseline, Report, summaryLine, toJsonReport, toolVersion, toSarif } from './cli/output';
-import { collectTemplates, InputError, InputErrors, MAX_TEMPLATE_BYTES } from './cli/reader';
+import { collectTemplates, InputError, InputErrors, MAX_TEMPLATE_BYTES, Template } from './cli/reader';
 import { S3EncryptionChecks } from './s3-encryption-checks';
 
 export type { CheckFinding, AcknowledgedFinding, CheckerCrash } from './cli/checkers';
@@ -21,8 +22,11 @@ export interface CliIo {
   readonly out: (line: string) => void;
   readonly err: (line: string) => void;
   readonly cwd: string;
-  /** Loads the Control Tower validator; absent when the package is not installed. */
-  readonly loadControlTower?: () => IPolicyValidationPluginBeta1 | undefined;
+  /**
+   * Loads the Control Tower controls (narrowed per template to the controls that can apply), or a
+   * validator run whole on every template; undefined when the package is not installed.
+   */
+  readonly loadControlTower?: () => ControlTowerControls | IPolicyValidationPluginBeta1 | undefined;
   /** Replaces the cdk-nag packs (tests use it to make a checker fail). */
   readonly packs?: (names: string[]) => NagPack[];
 }
@@ -128,16 +132,6 @@ function packsFor(opts: Options): NagPack[] {
   return (opts.packs ?? PACK_NAMES).map((n) => all[n]());
 }
 
-function defaultControlTower(): IPolicyValidationPluginBeta1 | undefined {
-  try {
-    // An optional peer that only this command needs, so it is loaded on demand.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports, import/no-extraneous-dependencies
-    const mod = require('@cdklabs/cdk-validator-cfnguard');
-    return new mod.CfnGuardValidator();
-  } catch {
-    return undefined;
-  }
-}
 
 /** Runs the command; returns the exit status. */
 export function main(argv: string[], io: CliIo = { out: console.log, err: console.error, cwd: process.cwd() }): number {
@@ -176,12 +170,13 @@ export function main(argv: string[], io: CliIo = { out: console.log, err: consol
     const checkers: Checker[] = (io.packs ?? (() => packsFor(opts)))(opts.packs ?? PACK_NAMES)
       .map((pack) => ({ kind: 'nag' as const, name: pack.readPackName, pack }));
     if (opts.controlTower) {
-      const ct = (io.loadControlTower ?? defaultControlTower)();
+      const ct = (io.loadControlTower ?? ControlTowerControls.load)();
       if (!ct) {
         io.err('cdk-s3-encryption: the Control Tower controls need @cdklabs/cdk-validator-cfnguard: npm install --save-dev @cdklabs/cdk-validator-cfnguard, or pass --no-control-tower');
         return 2;
       }
-      checkers.push({ kind: 'guard', name: 'ControlTower', plugin: ct });
+      const pluginFor = ct instanceof ControlTowerControls ? (t: Template) => ct.forTypes(resourceTypesOf(t.doc)) : () => ct;
+      checkers.push({ kind: 'guard', name: 'ControlTower', pluginFor });
     }
     const stacks = loadApp(templates, io.cwd);
     const results = runCheckers(templates, stacks, checkers, io.cwd, io.err);

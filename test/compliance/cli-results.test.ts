@@ -4,6 +4,7 @@ import { CfnGuardValidator } from '@cdklabs/cdk-validator-cfnguard';
 import { CfnResource, IPolicyValidationContextBeta1, IPolicyValidationPluginBeta1, PolicyValidationPluginReportBeta1 } from 'aws-cdk-lib';
 import { NagPack } from 'cdk-nag';
 import { S3EncryptionChecks } from '../../src';
+import { sarifSchemaErrors } from '../support/sarif-schema';
 import { FIXTURES, readJson, run, scratch } from './fixtures/run';
 
 const dir = scratch('cli-results-');
@@ -13,6 +14,7 @@ const write = (name: string, resources: object) => fs.writeFileSync(path.join(di
 
 /** SARIF 2.1.0 as the schema requires it, and as code scanning needs it to place a result. */
 function expectValidSarif(sarif: any) {
+  expect(sarifSchemaErrors(sarif)).toEqual([]);
   expect(sarif.version).toBe('2.1.0');
   expect(sarif.$schema).toMatch(/sarif-2\.1\.0/);
   expect(Array.isArray(sarif.runs)).toBe(true);
@@ -242,5 +244,21 @@ describe('SARIF', () => {
     fs.writeFileSync(path.join(dir, 'min.json'), JSON.stringify({ Resources: { A: bucket() } }));
     run(dir, ['check', 'min.json', ...FAST, '--sarif', 'min.sarif']);
     expect(readJson(path.join(dir, 'min.sarif')).runs[0].results[0].locations[0].physicalLocation.region).toEqual({ startLine: 1 });
+  });
+});
+
+describe('the SARIF schema check itself', () => {
+  test('refuses what SARIF 2.1.0 forbids: a wrong version, a result without a message, an unknown level, a property the schema does not define', () => {
+    write('schema.json', { Plain: bucket() });
+    const r = run(dir, ['check', 'schema.json', ...FAST, '--sarif', 'schema.sarif']);
+    expect(r.code).toBe(1);
+    const good = readJson(path.join(dir, 'schema.sarif'));
+    expect(sarifSchemaErrors(good)).toEqual([]);
+    const broken = (f: (s: any) => void) => { const s = JSON.parse(JSON.stringify(good)); f(s); return sarifSchemaErrors(s); };
+    expect(broken((s) => { s.version = '2.0.0'; }).join('\n')).toMatch(/^\/version must be equal to one of the allowed values/m);
+    expect(broken((s) => { delete s.runs[0].results[0].message; }).join('\n')).toMatch(/^\/runs\/0\/results\/0 must have required property 'message'/m);
+    expect(broken((s) => { s.runs[0].results[0].level = 'fatal'; }).join('\n')).toMatch(/^\/runs\/0\/results\/0\/level must be equal to one of the allowed values/m);
+    expect(broken((s) => { s.runs[0].tool.driver.rulez = []; }).join('\n')).toMatch(/^\/runs\/0\/tool\/driver must NOT have additional properties/m);
+    expect(broken((s) => { s.runs[0].results[0].locations[0].physicalLocation.region.startLine = 0; }).join('\n')).toMatch(/startLine must be >= 1/);
   });
 });

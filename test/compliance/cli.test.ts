@@ -1,20 +1,18 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { CfnGuardValidator } from '@cdklabs/cdk-validator-cfnguard';
 import { App, Stack } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { EncryptedBucket, EncryptionAuditTrail } from '../../src';
+import { run as runIn } from './fixtures/run';
 import { main } from '../../src/compliance/cli';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cli-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
+/** The command as users run it (the Control Tower controls narrowed per template), its SARIF validated. */
 function run(args: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = main(args, { out: (l) => out.push(l), err: (l) => err.push(l), cwd: dir, loadControlTower: () => new CfnGuardValidator() });
-  return { code, out: out.join('\n'), err: err.join('\n') };
+  return runIn(dir, args);
 }
 
 function synth(name: string, build: (s: Stack) => void): string {

@@ -47,7 +47,12 @@ export type Progress = (line: string) => void;
 /** A cdk-nag pack or the Control Tower validator, as the command runs it. */
 export type Checker =
   | { readonly kind: 'nag'; readonly name: string; readonly pack: NagPack }
-  | { readonly kind: 'guard'; readonly name: string; readonly plugin: IPolicyValidationPluginBeta1 };
+  | {
+    readonly kind: 'guard';
+    readonly name: string;
+    /** The validator for one template; undefined when none of its controls can apply there. */
+    readonly pluginFor: (template: Template) => IPolicyValidationPluginBeta1 | undefined;
+  };
 
 /** Loads every template into one app (a trail in one template covers buckets of another). */
 export function loadApp(templates: Template[], cwd: string): Map<string, Stack> {
@@ -87,7 +92,9 @@ export function runCheckers(templates: Template[], stacks: Map<string, Stack>, c
         if (checker.kind === 'nag') {
           for (const f of runNag(checker.pack, stacks.get(t.file)!, t.file)) record(f);
         } else {
-          for (const f of runGuard(checker.plugin, t.file)) record(f);
+          const plugin = checker.pluginFor(t);
+          if (plugin) for (const f of runGuard(plugin, t.file)) record(f);
+          else progress(`[${i + 1}/${templates.length}] ${shown(t.file)}: no Control Tower control reports on its resource types`);
         }
       } catch (e) {
         if (e instanceof InputError) throw e;
