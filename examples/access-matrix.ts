@@ -123,7 +123,7 @@ const flow = (r: FlowResult) => ({ allowed: r.allowed, deniedBy: r.deniedBy });
 /** The cases of a stack with an EncryptedBucket `Data` (KMS mode), its writer and reader roles. */
 function kmsBucketCases(stack: string): MatrixCase[] {
   const data = (m: AccessModel) => m.bucket(new RegExp(`^${stack}/Data[0-9A-F]{8} `));
-  const logs = (m: AccessModel) => m.bucket(new RegExp(`^${stack}/DataAccessLogs[0-9A-F]{8} `));
+  const logs = (m: AccessModel) => m.bucket(new RegExp(`^${stack}/S3EncryptionSharedAccessLogs[0-9A-F]{8} `));
   const writer = (m: AccessModel) => m.roleArn(new RegExp(`^${stack}/MatrixWriter`));
   const reader = (m: AccessModel) => m.roleArn(new RegExp(`^${stack}/MatrixReader`));
   const key = (m: AccessModel) => m.keyArn(new RegExp(`^${stack}/DataKey`));
@@ -178,9 +178,9 @@ function kmsBucketCases(stack: string): MatrixCase[] {
         const alarm = `arn:aws:cloudwatch:${data(m).region}:${account(m)}:alarm:kms-quota`;
         const ctx = { 'aws:SourceArn': alarm, 'aws:SourceAccount': account(m) };
         const legs = [
-          m.evaluate({ principal: 'cloudwatch.amazonaws.com', action: 'sns:Publish', resource: m.topicArn(new RegExp(`^${stack}/DataAlarmTopic`)), context: ctx }),
-          m.evaluate({ principal: 'cloudwatch.amazonaws.com', action: 'kms:GenerateDataKey', resource: key(m), context: ctx }),
-          m.evaluate({ principal: 'cloudwatch.amazonaws.com', action: 'kms:Decrypt', resource: key(m), context: ctx }),
+          m.evaluate({ principal: 'cloudwatch.amazonaws.com', action: 'sns:Publish', resource: m.topicArn(new RegExp(`^${stack}/S3EncryptionSharedAlarmTopic`)), context: ctx }),
+          m.evaluate({ principal: 'cloudwatch.amazonaws.com', action: 'kms:GenerateDataKey', resource: m.topicKeyArn(new RegExp(`^${stack}/S3EncryptionSharedAlarmTopic`)), context: ctx }),
+          m.evaluate({ principal: 'cloudwatch.amazonaws.com', action: 'kms:Decrypt', resource: m.topicKeyArn(new RegExp(`^${stack}/S3EncryptionSharedAlarmTopic`)), context: ctx }),
         ];
         const refused = legs.filter((l) => l.decision !== 'Allowed');
         return { allowed: refused.length === 0, deniedBy: refused.flatMap((l) => l.deciding.length ? l.deciding : [l.decision]) };
@@ -244,7 +244,7 @@ function kmsBucketCases(stack: string): MatrixCase[] {
       run: (m) => single(m.evaluate({
         principal: 'cloudwatch.amazonaws.com',
         action: 'sns:Publish',
-        resource: m.topicArn(new RegExp(`^${stack}/DataAlarmTopic`)),
+        resource: m.topicArn(new RegExp(`^${stack}/S3EncryptionSharedAlarmTopic`)),
         context: { 'aws:SourceArn': 'arn:aws:cloudwatch:us-east-1:999999999999:alarm:x', 'aws:SourceAccount': '999999999999' },
       })),
     },
@@ -319,7 +319,7 @@ function replicationCases(stack: string): MatrixCase[] {
       name: 'log-bucket replication role reads a log version and writes its replica with the destination key',
       expect: 'ALLOWED',
       run: (m) => {
-        const logs = m.bucket(new RegExp(`^${stack}/DataAccessLogs[0-9A-F]{8} `));
+        const logs = m.bucket(new RegExp(`^${stack}/S3EncryptionSharedAccessLogs[0-9A-F]{8} `));
         const logRole = String(logs.resource.properties.ReplicationConfiguration.Role);
         const replicaLogs = m.bucket(/^ReplicaDestination\/ReplicaLogs[0-9A-F]{8} /);
         return legs(m, [

@@ -1,8 +1,8 @@
-import { Aws, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Aws, Duration, Lazy, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { sseS3OnlyDenyStatements } from './bucket-policy';
+import { logDeliveryStatement, sseS3OnlyDenyStatements } from './bucket-policy';
 import { generatedBucketName } from '../internal/names';
 
 /** The AWS page that every trade-off of this bucket rests on. */
@@ -32,6 +32,14 @@ export interface AccessLogBucketProps {
 export class AccessLogBucket extends s3.Bucket {
   /** The bucket ARN built from its name, for policies (a reference would make a cycle). */
   public readonly policyArn: string;
+  /** Where this bucket is replicated to, once a bucket of the stack asked for it. */
+  public replicatedTo?: s3.IBucket;
+  private retentionDays: number;
+  private removal: RemovalPolicy;
+  private readonly sources: string[] = [];
+  private readonly inventorySources: string[] = [];
+  private logStatement?: iam.PolicyStatement;
+  private inventoryStatement?: iam.PolicyStatement;
 
   constructor(scope: Construct, id: string, props: AccessLogBucketProps) {
     const bucketName = generatedBucketName(scope, id);
@@ -54,7 +62,11 @@ export class AccessLogBucket extends s3.Bucket {
       }],
     });
     this.policyArn = `arn:${Aws.PARTITION}:s3:::${bucketName}`;
+    this.retentionDays = props.retention.toDays();
+    this.removal = props.removalPolicy;
     const cfn = this.node.defaultChild as s3.CfnBucket;
+    // Shared by the buckets of a stack: the longest retention any of them asks for.
+    cfn.addPropertyOverride('LifecycleConfiguration.Rules.0.ExpirationInDays', Lazy.number({ produce: () => this.retentionDays }));
     cfn.bucketEncryption = {
       serverSideEncryptionConfiguration: [{
         serverSideEncryptionByDefault: { sseAlgorithm: 'AES256' },
@@ -97,4 +109,61 @@ export class AccessLogBucket extends s3.Bucket {
       ],
     });
   }
+
+  /**
+   * Another bucket of the stack logs here: the longest retention and the strongest removal policy
+   * asked for win (logs are never kept for less than a bucket asked, nor deleted with the stack
+   * while one of its buckets is retained).
+   */
+  public shareWith(retention: Duration, removalPolicy: RemovalPolicy): void {
+    this.retentionDays = Math.max(this.retentionDays, retention.toDays());
+    if (REMOVAL_RANK[removalPolicy] > REMOVAL_RANK[this.removal]) {
+      this.removal = removalPolicy;
+      this.applyRemovalPolicy(removalPolicy);
+    }
+  }
+
+  /**
+   * Lets S3 deliver a bucket's server access logs under its prefix: one statement for every bucket
+   * of the stack (its objects: each bucket's prefix; aws:SourceArn: the source buckets), so the
+   * bucket policy stays within its 20 KB limit for as many buckets as a stack can hold.
+   */
+  public allowServerAccessLogs(sourceBucketArn: string, logPrefix: string): void {
+    this.sources.push(sourceBucketArn);
+    if (!this.logStatement) {
+      this.logStatement = logDeliveryStatement('S3ServerAccessLogsFromTheBucketsOfThisStack', this.arnForObjects(`${logPrefix}*`), sourceBucketArn);
+      this.addToResourcePolicy(this.logStatement);
+    } else {
+      this.logStatement.addResources(this.arnForObjects(`${logPrefix}*`));
+      this.logStatement.addCondition('ArnLike', { 'aws:SourceArn': [...this.sources] });
+    }
+  }
+
+  /** Lets S3 Inventory write a bucket's reports under its prefix, in one statement as above. */
+  public allowInventory(sourceBucketArn: string, inventoryPrefix: string): void {
+    this.inventorySources.push(sourceBucketArn);
+    if (!this.inventoryStatement) {
+      this.inventoryStatement = new iam.PolicyStatement({
+        sid: 'S3InventoryFromTheBucketsOfThisStack',
+        principals: [new iam.ServicePrincipal('s3.amazonaws.com')],
+        actions: ['s3:PutObject'],
+        resources: [this.arnForObjects(`${inventoryPrefix}/*`)],
+        conditions: {
+          ArnLike: { 'aws:SourceArn': sourceBucketArn },
+          StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID, 's3:x-amz-acl': 'bucket-owner-full-control' },
+        },
+      });
+      this.addToResourcePolicy(this.inventoryStatement);
+    } else {
+      this.inventoryStatement.addResources(this.arnForObjects(`${inventoryPrefix}/*`));
+      this.inventoryStatement.addCondition('ArnLike', { 'aws:SourceArn': [...this.inventorySources] });
+    }
+  }
 }
+
+const REMOVAL_RANK: Record<RemovalPolicy, number> = {
+  [RemovalPolicy.DESTROY]: 0,
+  [RemovalPolicy.SNAPSHOT]: 1,
+  [RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE]: 2,
+  [RemovalPolicy.RETAIN]: 3,
+};

@@ -1,6 +1,5 @@
 import { Arn, ArnFormat, Aws, Duration, Names, RemovalPolicy, Stack, Token, TokenComparison } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as cw_actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -9,6 +8,8 @@ import { Construct } from 'constructs';
 import { AccessLogBucket } from './access-log-bucket';
 import { ALGORITHM_SID, algorithmOrSseS3Deny, encryptionDenyStatements, ExemptableDeny, KEY_PIN_SID, logDeliveryStatement } from './bucket-policy';
 import { replicate } from './replication';
+import { hasDedicatedAccessLogs, StackShared } from './stack-shared';
+import { DATA_EVENTS_RECORDED_BY, TRAIL_ARN } from '../compliance/rules/S3BucketDataEventsAudited';
 import { generatedBucketName } from '../internal/names';
 import { checkIntRange, invalidProp, warnWeakened } from '../internal/validation';
 import {
@@ -264,6 +265,16 @@ export interface EncryptedBucketProps {
   readonly auditTrail?: EncryptionAuditTrail;
 
   /**
+   * ARN of a trail outside this app (an organization trail) that records the S3 data events of
+   * this bucket and of its access-log bucket. It is written on both buckets, and
+   * `S3EncryptionChecks`' `S3BucketDataEventsAudited` accepts it, naming the trail. The trail's
+   * owner must keep the buckets in its event selectors: nothing here can check that.
+   *
+   * @default - none; `auditTrail` makes a trail of this app record them
+   */
+  readonly dataEventsRecordedBy?: string;
+
+  /**
    * Replication to a bucket in another Region.
    *
    * @default - no replication
@@ -387,11 +398,13 @@ export class EncryptedBucket extends s3.Bucket {
       this.addToResourcePolicy(statement);
     }
 
-    // Server access logs, inventory, alarm topic.
-    const logBucket: s3.IBucket = props.accessLogsBucket ?? new AccessLogBucket(this, 'AccessLogs', {
-      removalPolicy,
-      retention: props.accessLogsRetention ?? Duration.days(365),
-    });
+    // Server access logs, inventory, alarm topic: one log bucket, topic and alarm per stack.
+    const shared = StackShared.of(this);
+    const retention = props.accessLogsRetention ?? Duration.days(365);
+    const ownLogs = props.accessLogsBucket ? undefined
+      : hasDedicatedAccessLogs(scope) ? new AccessLogBucket(this, 'AccessLogs', { removalPolicy, retention })
+        : shared.accessLogBucket(retention, removalPolicy);
+    const logBucket: s3.IBucket = props.accessLogsBucket ?? ownLogs!;
     this.accessLogsBucket = logBucket;
     const logPrefix = props.accessLogsPrefix ?? `access-logs/${Stack.of(this).stackName}/${this.node.addr}/`;
     cfn.loggingConfiguration = {
@@ -399,7 +412,8 @@ export class EncryptedBucket extends s3.Bucket {
       logFilePrefix: logPrefix,
       targetObjectKeyFormat: { partitionedPrefix: { partitionDateSource: 'EventTime' } },
     };
-    logBucket.addToResourcePolicy(logDeliveryStatement(`S3ServerAccessLogsFrom${this.node.addr}`, logBucket.arnForObjects(`${logPrefix}*`), this.bucketArn));
+    if (ownLogs) ownLogs.allowServerAccessLogs(this.bucketArn, logPrefix);
+    else logBucket.addToResourcePolicy(logDeliveryStatement(`S3ServerAccessLogsFrom${this.node.addr}`, logBucket.arnForObjects(`${logPrefix}*`), this.bucketArn));
 
     if (props.encryptionInventory ?? true) {
       const inventoryPrefix = `inventory/${Stack.of(this).stackName}/${this.node.addr}`;
@@ -416,16 +430,20 @@ export class EncryptedBucket extends s3.Bucket {
           bucketAccountId: Aws.ACCOUNT_ID,
         },
       }];
-      logBucket.addToResourcePolicy(new iam.PolicyStatement({
-        sid: `S3InventoryFrom${this.node.addr}`,
-        principals: [new iam.ServicePrincipal('s3.amazonaws.com')],
-        actions: ['s3:PutObject'],
-        resources: [logBucket.arnForObjects(`${inventoryPrefix}/*`)],
-        conditions: {
-          ArnLike: { 'aws:SourceArn': this.bucketArn },
-          StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID, 's3:x-amz-acl': 'bucket-owner-full-control' },
-        },
-      }));
+      if (ownLogs) {
+        ownLogs.allowInventory(this.bucketArn, inventoryPrefix);
+      } else {
+        logBucket.addToResourcePolicy(new iam.PolicyStatement({
+          sid: `S3InventoryFrom${this.node.addr}`,
+          principals: [new iam.ServicePrincipal('s3.amazonaws.com')],
+          actions: ['s3:PutObject'],
+          resources: [logBucket.arnForObjects(`${inventoryPrefix}/*`)],
+          conditions: {
+            ArnLike: { 'aws:SourceArn': this.bucketArn },
+            StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID, 's3:x-amz-acl': 'bucket-owner-full-control' },
+          },
+        }));
+      }
     } else {
       warnWeakened(this, 'encryptionInventory', 'objects left unencrypted or under another key before a change go unreported.', []);
     }
@@ -442,22 +460,14 @@ export class EncryptedBucket extends s3.Bucket {
     if (props.kmsQuotaAlarms ?? true) {
       let topic = props.alarmTopic;
       if (!topic) {
-        // The topic is encrypted with the bucket's key: one key per bucket, not two.
-        topic = new sns.Topic(this, 'AlarmTopic', {
-          displayName: `Alarms of ${this.node.path}`,
-          masterKey: key,
-          enforceSSL: true,
-        });
-        // enforceSSL writes a topic policy, which replaces SNS's default one: CloudWatch needs an
-        // allow there and on the key, or no alarm ever notifies anyone.
-        allowTopicPublishers(this, topic, key, { cloudWatch: true });
+        topic = shared.alarmTopic();
       } else {
         // A topic you pass: its policy and, when it is encrypted with a key of this app, its key get
         // the same allows; what cannot be changed from here is printed at synth.
         allowTopicPublishers(this, topic, topic.masterKey, { cloudWatch: true });
       }
       this.alarmTopic = topic;
-      this.kmsQuotaAlarm = createKmsQuotaAlarm(this, props.kmsQuotaAlarmThreshold ?? 80, topic);
+      this.kmsQuotaAlarm = shared.kmsQuotaAlarm(props.kmsQuotaAlarmThreshold ?? 80, topic);
     } else {
       warnWeakened(this, 'kmsQuotaAlarms', 'nothing warns before SSE-KMS requests are throttled by the KMS request quota.', []);
     }
@@ -467,6 +477,11 @@ export class EncryptedBucket extends s3.Bucket {
     }
 
     props.auditTrail?.addBucket(this);
+    if (props.dataEventsRecordedBy !== undefined) {
+      for (const b of [cfn, ownLogs?.node.defaultChild as s3.CfnBucket | undefined]) {
+        b?.addMetadata(DATA_EVENTS_RECORDED_BY, props.dataEventsRecordedBy);
+      }
+    }
 
     // Bucket keys only matter for SSE-KMS; SSE-C objects never call KMS.
     if (!this.ownsKey) {
@@ -622,10 +637,18 @@ export class EncryptedBucket extends s3.Bucket {
           'applies only to the log bucket this construct makes; replicate the accessLogsBucket you pass where it is defined');
       }
       // The log bucket is SSE-S3 (a log destination may not use SSE-KMS): no source key to allow.
-      replicate(logBucket, logBucket.policyArn, undefined, {
-        bucket: replication.accessLogsDestinationBucket,
-        keyArn: replication.destinationKeyArn,
-      });
+      // It is the stack's, shared: replicated once, to one destination.
+      const already = logBucket.replicatedTo;
+      if (!already) {
+        logBucket.replicatedTo = replication.accessLogsDestinationBucket;
+        replicate(logBucket, logBucket.policyArn, undefined, {
+          bucket: replication.accessLogsDestinationBucket,
+          keyArn: replication.destinationKeyArn,
+        });
+      } else if (already !== replication.accessLogsDestinationBucket) {
+        invalidProp(this, 'replication.accessLogsDestinationBucket', replication.accessLogsDestinationBucket.node.path,
+          `differs from ${already.node.path}, where another bucket of this stack already replicates the stack's shared log bucket ${logBucket.node.path}; use the same destination, or pass accessLogsBucket`);
+      }
     }
     return role;
   }
@@ -646,6 +669,14 @@ function validateBeforeCreate(scope: Construct, id: string, props: EncryptedBuck
   checkIntRange(at, 'kmsQuotaAlarmThreshold', props.kmsQuotaAlarmThreshold, 1, 100);
   if (props.accessLogsBucket && props.accessLogsRetention) {
     invalidProp(at, 'accessLogsRetention', props.accessLogsRetention.toDays(), 'applies only to the log bucket this construct makes; set lifecycle rules on the accessLogsBucket you pass');
+  }
+  if (props.dataEventsRecordedBy !== undefined) {
+    if (props.auditTrail) {
+      invalidProp(at, 'dataEventsRecordedBy', props.dataEventsRecordedBy, `names another trail while auditTrail (${props.auditTrail.node.path}) records the bucket already; keep one of the two`);
+    }
+    if (!Token.isUnresolved(props.dataEventsRecordedBy) && !TRAIL_ARN.test(props.dataEventsRecordedBy)) {
+      invalidProp(at, 'dataEventsRecordedBy', props.dataEventsRecordedBy, 'must be a CloudTrail trail ARN, arn:aws:cloudtrail:<region>:<account>:trail/<name>');
+    }
   }
   if (props.alarmTopic && props.kmsQuotaAlarms === false) {
     invalidProp(at, 'alarmTopic', props.alarmTopic.node.path, 'is unused when kmsQuotaAlarms is false; remove one of the two');
@@ -678,40 +709,3 @@ function regionOfArn(arn: string): string | undefined {
   if (Token.isUnresolved(arn)) return undefined;
   return Arn.split(arn, ArnFormat.SLASH_RESOURCE_NAME).region;
 }
-
-/**
- * The account's KMS cryptographic request rate against its quota: AWS/Usage metrics are
- * account-wide per API, so this alarm watches the shared budget the bucket's requests draw on.
- */
-function createKmsQuotaAlarm(scope: Construct, thresholdPercent: number, topic: sns.ITopic): cloudwatch.Alarm {
-  const apis = ['Decrypt', 'Encrypt', 'GenerateDataKey', 'ReEncrypt', 'GenerateDataKeyWithoutPlaintext'];
-  const usingMetrics: Record<string, cloudwatch.IMetric> = {};
-  apis.forEach((api, i) => {
-    usingMetrics[`m${i}`] = new cloudwatch.Metric({
-      namespace: 'AWS/Usage',
-      metricName: 'CallCount',
-      dimensionsMap: { Service: 'KMS', Type: 'API', Resource: api, Class: 'None' },
-      statistic: 'Sum',
-      period: Duration.minutes(1),
-    });
-  });
-  const sum = Object.keys(usingMetrics).join('+');
-  const percent = new cloudwatch.MathExpression({
-    expression: `100*((${sum})/60)/SERVICE_QUOTA(m0)`,
-    usingMetrics,
-    label: 'KMS cryptographic requests, % of the account request-rate quota',
-    period: Duration.minutes(1),
-  });
-  const alarm = new cloudwatch.Alarm(scope, 'KmsRequestQuotaAlarm', {
-    metric: percent,
-    threshold: thresholdPercent,
-    evaluationPeriods: 5,
-    datapointsToAlarm: 3,
-    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-    treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    alarmDescription: `KMS cryptographic request rate at or above ${thresholdPercent}% of the account quota; SSE-KMS requests to S3 will be throttled (HTTP 503 SlowDown) when it is reached. Enable S3 Bucket Keys, cache data keys client-side, or request a quota increase.`,
-  });
-  alarm.addAlarmAction(new cw_actions.SnsAction(topic));
-  return alarm;
-}
-

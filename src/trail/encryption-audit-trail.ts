@@ -9,6 +9,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { BucketReplication, EncryptedBucket } from '../bucket/encrypted-bucket';
+import { useDedicatedAccessLogs } from '../bucket/stack-shared';
 import { checkIntRange, invalidProp, warnWeakened } from '../internal/validation';
 import { createManagedKey } from '../keys/key-policy';
 import { allowTopicPublishers } from '../keys/topic-policy';
@@ -21,6 +22,30 @@ import { allowTopicPublishers } from '../keys/topic-policy';
 const MAX_SELECTOR_VALUES = 500;
 /** Values the trail spends before any bucket: eventCategory of each selector and resources.type. */
 const FIXED_SELECTOR_VALUES = 3;
+
+/**
+ * Which management events an EncryptionAuditTrail records besides the S3 data events of its
+ * buckets. CloudTrail delivers the first copy of management events in a Region free and charges for
+ * every further trail that records them (CloudTrail pricing), so an account whose organization trail
+ * already records them can leave them out here.
+ */
+export enum ManagementEvents {
+  /** Every read and write management event. */
+  ALL = 'ALL',
+  /**
+   * Every management event except the read-only ones of AWS KMS: each Decrypt, Encrypt and
+   * GenerateDataKey that S3 makes for SSE-KMS is one (KMS logs them with `readOnly: true`,
+   * logging-using-cloudtrail.html). KMS's write events (DisableKey, ScheduleKeyDeletion,
+   * PutKeyPolicy, DisableKeyRotation) stay recorded, so the alarms on encryption changes still work.
+   */
+  ALL_EXCEPT_KMS_READS = 'ALL_EXCEPT_KMS_READS',
+  /**
+   * None: the trail records the S3 data events of its buckets only. The alarms on encryption
+   * changes read management events from the trail's log group, so they are not made; the
+   * organization trail that records the management events must carry such alarms.
+   */
+  NONE = 'NONE',
+}
 
 /**
  * Properties of an EncryptionAuditTrail.
@@ -55,6 +80,13 @@ export interface EncryptionAuditTrailProps {
    * @default - none
    */
   readonly buckets?: s3.IBucket[];
+
+  /**
+   * Which management events the trail records besides the S3 data events.
+   *
+   * @default ManagementEvents.ALL
+   */
+  readonly managementEvents?: ManagementEvents;
 
   /**
    * SNS topic for the alarms on key and encryption-setting changes.
@@ -119,6 +151,9 @@ export class EncryptionAuditTrail extends Construct {
    * resources.type). An `EncryptedBucket` with its own access-log bucket counts as two.
    */
   public static readonly MAX_BUCKETS = MAX_SELECTOR_VALUES - FIXED_SELECTOR_VALUES;
+
+  /** Which management events the trail records. */
+  public readonly managementEvents: ManagementEvents;
 
   /** The trail. */
   public readonly trail: cloudtrail.Trail;
@@ -199,6 +234,9 @@ export class EncryptionAuditTrail extends Construct {
       this.alarmTopic = topic;
     }
 
+    // The trail records the data events of the log buckets of the buckets it audits: its own bucket
+    // logs elsewhere than the stack's shared log bucket, or every delivery would be recorded again.
+    useDedicatedAccessLogs(this);
     this.bucket = new EncryptedBucket(this, 'Bucket', {
       encryptionKey: this.key,
       removalPolicy,
@@ -245,9 +283,17 @@ export class EncryptionAuditTrail extends Construct {
     cfnTrail.cloudWatchLogsRoleArn = logsRole.roleArn;
     cfnTrail.node.addDependency(logsPolicy);
     // Advanced selectors: management events, plus S3 data events of every joined bucket in one selector.
+    this.managementEvents = props.managementEvents ?? ManagementEvents.ALL;
+    const management = managementSelectors(this.managementEvents);
+    if (this.managementEvents === ManagementEvents.NONE && (props.buckets ?? []).length === 0) {
+      // A trail with neither would record nothing until a bucket joins: said at synth if none does.
+      this.node.addValidation({
+        validate: () => this.dataEventPrefixes.length > 0 ? [] : [`${this.node.path}: managementEvents is ManagementEvents.NONE and no bucket joined the trail, so it records nothing; add a bucket (auditTrail on an EncryptedBucket, or addBucket) or record management events`],
+      });
+    }
     cfnTrail.advancedEventSelectors = Lazy.any({
       produce: () => [
-        { name: 'Management events', fieldSelectors: [{ field: 'eventCategory', equalTo: ['Management'] }] },
+        ...management,
         ...(this.dataEventPrefixes.length === 0 ? [] : [{
           name: 'S3 data events of encrypted buckets',
           fieldSelectors: [
@@ -260,7 +306,10 @@ export class EncryptionAuditTrail extends Construct {
     });
     this.trail.node.addValidation({ validate: () => this.validateSelectorValues() });
 
-    for (const change of ENCRYPTION_CHANGE_ALARMS) {
+    if (this.managementEvents === ManagementEvents.NONE) {
+      warnWeakened(this, 'managementEvents', 'the trail records no management events, so it has no alarm on key or encryption-setting changes; the trail that records them (an organization trail) must carry such alarms.', []);
+    }
+    for (const change of this.managementEvents === ManagementEvents.NONE ? [] : ENCRYPTION_CHANGE_ALARMS) {
       const names = change.events.map((e) => `($.eventName = ${e})`).join(' || ');
       const metricFilter = new logs.MetricFilter(this, `${change.id}Filter`, {
         logGroup: this.logGroup,
@@ -307,6 +356,11 @@ export class EncryptionAuditTrail extends Construct {
   }
 
   /** The number of buckets whose data events this trail records. */
+  /** How many buckets this trail can record, with the management-event selectors it has. */
+  public get maxBuckets(): number {
+    return MAX_SELECTOR_VALUES - countSelectorValues(managementSelectors(this.managementEvents)) - DATA_SELECTOR_FIXED_VALUES;
+  }
+
   public get bucketCount(): number {
     return this.dataEventPrefixes.length;
   }
@@ -382,9 +436,35 @@ export class EncryptionAuditTrail extends Construct {
     return [
       `${this.node.path}: the advanced event selectors hold ${count} values (${this.bucketCount} bucket ARNs and ${count - this.bucketCount} others); ` +
       `CloudTrail allows at most ${MAX_SELECTOR_VALUES} in all conditions of all selectors of a trail and would fail the deploy with InvalidEventSelectorsException. ` +
-      `This trail records at most ${EncryptionAuditTrail.MAX_BUCKETS} buckets, each access-log bucket counting as one. ` +
-      `Fix: move at least ${this.bucketCount - EncryptionAuditTrail.MAX_BUCKETS} of the buckets to a second EncryptionAuditTrail, or let buckets share an access-log bucket.`,
+      `This trail records at most ${this.maxBuckets} buckets, each access-log bucket counting as one. ` +
+      `Fix: move at least ${this.bucketCount - this.maxBuckets} of the buckets to a second EncryptionAuditTrail, or let buckets share an access-log bucket.`,
     ];
+  }
+}
+
+/** Values of the data-event selector besides the bucket ARNs: eventCategory and resources.type. */
+const DATA_SELECTOR_FIXED_VALUES = 2;
+
+/**
+ * The advanced event selectors for management events. Management events may be selected by
+ * eventCategory, eventSource and readOnly (AdvancedEventSelector, CloudTrail API Reference);
+ * NotEquals on eventSource accepts kms.amazonaws.com (logging-management-events-with-cloudtrail.html).
+ * An event is recorded when it matches any selector.
+ */
+function managementSelectors(events: ManagementEvents): Array<{ name: string; fieldSelectors: Array<Record<string, unknown>> }> {
+  switch (events) {
+    case ManagementEvents.NONE:
+      return [];
+    case ManagementEvents.ALL_EXCEPT_KMS_READS:
+      return [
+        { name: 'Management events that change something', fieldSelectors: [{ field: 'eventCategory', equalTo: ['Management'] }, { field: 'readOnly', equalTo: ['false'] }] },
+        {
+          name: 'Read-only management events except those of AWS KMS',
+          fieldSelectors: [{ field: 'eventCategory', equalTo: ['Management'] }, { field: 'readOnly', equalTo: ['true'] }, { field: 'eventSource', notEquals: ['kms.amazonaws.com'] }],
+        },
+      ];
+    default:
+      return [{ name: 'Management events', fieldSelectors: [{ field: 'eventCategory', equalTo: ['Management'] }] }];
   }
 }
 

@@ -47,16 +47,16 @@ describe('DSSE-KMS: no S3 Bucket Key, the dsse algorithm and the bucket key only
   });
 });
 
-describe('own key and own log bucket: the alarm topic on the bucket key still accepts CloudWatch (defect 7)', () => {
-  const { m, keyArn } = model((stack) => ({
+describe('own key and own log bucket: the stack\'s alarm topic, on a key of its own, accepts CloudWatch (defect 7)', () => {
+  const { m } = model((stack) => ({
     encryptionKey: new kms.Key(stack, 'OwnKey', { enableKeyRotation: true }),
     accessLogsBucket: new s3.Bucket(stack, 'OwnLogs', { enforceSSL: true }),
   }));
   const alarm = { 'aws:SourceArn': `arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:quota`, 'aws:SourceAccount': ACCOUNT };
   test.each([
-    ['sns:Publish', () => m.topicArn(/^T\/DataAlarmTopic/)],
-    ['kms:GenerateDataKey', () => keyArn],
-    ['kms:Decrypt', () => keyArn],
+    ['sns:Publish', () => m.topicArn(/^T\/S3EncryptionSharedAlarmTopic/)],
+    ['kms:GenerateDataKey', () => m.topicKeyArn(/^T\/S3EncryptionSharedAlarmTopic/)],
+    ['kms:Decrypt', () => m.topicKeyArn(/^T\/S3EncryptionSharedAlarmTopic/)],
   ])('ALLOWED: cloudwatch.amazonaws.com %s', (action, resource) => {
     expect(m.evaluate({ principal: 'cloudwatch.amazonaws.com', action, resource: resource(), context: alarm }).decision).toBe('Allowed');
   });

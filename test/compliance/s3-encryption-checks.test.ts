@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { App, CfnOutput, Duration, Fn, Stack, Validations } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
 import * as cloudtrail from 'aws-cdk-lib/aws-cloudtrail';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -475,7 +476,8 @@ describe('S3BucketDataEventsAudited', () => {
     const f = flagged(stack).S3BucketDataEventsAudited ?? [];
     expect(f).toContain('S/Out/Resource');
     expect(f).not.toContain('S/In/Resource');
-    expect(f).not.toContain('S/In/AccessLogs/Resource');
+    // The stack's log bucket, shared by In and Out, is recorded because In joined the trail.
+    expect(f).not.toContain('S/S3EncryptionShared/AccessLogs/Resource');
     expect(f).not.toContain('S/Audit/Bucket/Resource');
     expect(f).not.toContain('S/Audit/Bucket/AccessLogs/Resource');
   });
@@ -494,6 +496,40 @@ describe('S3BucketDataEventsAudited', () => {
     const audit = new Stack(app, 'Audit', { env: ENV });
     new EncryptionAuditTrail(audit, 'Trail').addBucket(s3.Bucket.fromBucketArn(audit, 'Ref', bucket.stableBucketArn));
     expect(flagged(data).S3BucketDataEventsAudited ?? []).not.toContain('Data/B/Resource');
+  });
+});
+
+describe('S3BucketDataEventsAudited and a trail outside the app (dataEventsRecordedBy)', () => {
+  const ORG_TRAIL = 'arn:aws:cloudtrail:us-east-1:222222222222:trail/organization';
+
+  test('the bucket and its log bucket pass, named by the trail ARN in their metadata; a bucket without it still fails', () => {
+    const { stack } = stackOf();
+    new EncryptedBucket(stack, 'Declared', { dataEventsRecordedBy: ORG_TRAIL });
+    new EncryptedBucket(stack, 'Plain', { accessLogsBucket: new s3.Bucket(stack, 'PlainLogs', { enforceSSL: true }) });
+    const f = flagged(stack).S3BucketDataEventsAudited ?? [];
+    expect(f).not.toContain('S/Declared/Resource');
+    expect(f).not.toContain('S/S3EncryptionShared/AccessLogs/Resource');
+    expect(f).toContain('S/Plain/Resource');
+    const t = Template.fromStack(stack).toJSON();
+    const declared = Object.values<any>(t.Resources).filter((r) => r.Metadata?.['cdk-s3-encryption:dataEventsRecordedBy']);
+    expect(declared.map((r) => r.Metadata['cdk-s3-encryption:dataEventsRecordedBy'])).toEqual([ORG_TRAIL, ORG_TRAIL]);
+  });
+
+  test('metadata that is no trail ARN does not pass', () => {
+    const { stack } = stackOf();
+    const b = new s3.Bucket(stack, 'Raw');
+    (b.node.defaultChild as s3.CfnBucket).addMetadata('cdk-s3-encryption:dataEventsRecordedBy', 'the organization trail');
+    expect(flagged(stack).S3BucketDataEventsAudited).toContain('S/Raw/Resource');
+  });
+
+  test.each([
+    ['not a trail ARN', { dataEventsRecordedBy: 'arn:aws:s3:::bucket' }, /S\/B.*dataEventsRecordedBy.*arn:aws:s3:::bucket.*must be a CloudTrail trail ARN/],
+    ['with auditTrail', { dataEventsRecordedBy: ORG_TRAIL, auditTrail: 'trail' }, /S\/B.*dataEventsRecordedBy.*names another trail while auditTrail \(S\/Audit\) records the bucket already/],
+  ])('refused: %s', (_name, props, error) => {
+    const { stack } = stackOf();
+    const p: any = { ...props };
+    if (p.auditTrail) p.auditTrail = new EncryptionAuditTrail(stack, 'Audit');
+    expect(() => new EncryptedBucket(stack, 'B', p)).toThrow(error);
   });
 });
 

@@ -31,7 +31,7 @@ const model = AccessModel.of(app);
 
 const bucket = model.bucket('Test/Data/Resource');
 const other = model.bucket('Test/Archive/Resource');
-const logs = model.bucket('Test/Data/AccessLogs/Resource');
+const logs = model.bucket('Test/S3EncryptionShared/AccessLogs/Resource');
 const TARGET_KEY = model.keyArn('Test/Data/Key/Resource');
 const OLD_KEY = model.keyArn('Test/OldKey/Resource');
 const OTHER_KEY = model.keyArn('Test/Archive/Key/Resource');

@@ -153,6 +153,14 @@ export class AccessModel {
     return String(this.one('AWS::SNS::Topic', match).ref);
   }
 
+  /** The ARN of the key that encrypts a topic of the app (its KmsMasterKeyId, an alias resolved). */
+  public topicKeyArn(match?: string | RegExp): string {
+    const topic = this.one('AWS::SNS::Topic', match);
+    const id = topic.properties.KmsMasterKeyId;
+    if (typeof id !== 'string' || !id.startsWith('arn:')) throw new Error(`topic ${topic.stack}/${topic.logicalId} is not encrypted with a key ARN of the app: ${JSON.stringify(id)}`);
+    return this.keyBehind(id);
+  }
+
   /** Evaluates a request with the identity policies of its principal and the policy of its target. */
   public evaluate(request: AccessRequest): AccessResult {
     const principal = request.principal;

@@ -2,7 +2,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { EncryptedBucket, EncryptionAuditTrail, EncryptionAuditTrailProps, ENCRYPTION_CHANGE_ALARMS } from '../../src';
+import { EncryptedBucket, EncryptionAuditTrail, EncryptionAuditTrailProps, ENCRYPTION_CHANGE_ALARMS, ManagementEvents } from '../../src';
 
 const ENV = { account: '111111111111', region: 'us-east-1' };
 
@@ -93,9 +93,11 @@ describe('EncryptionAuditTrail', () => {
     expect(selectors).toHaveLength(2);
     expect(selectors[0].FieldSelectors).toEqual([{ Field: 'eventCategory', Equals: ['Management'] }]);
     const arns = selectors[1].FieldSelectors.find((f: any) => f.Field === 'resources.ARN').StartsWith;
-    expect(arns).toHaveLength(4);
-    expect(JSON.stringify(arns)).toContain('Data0AccessLogs');
-    expect(trail.bucketCount).toBe(4);
+    // Two data buckets and the stack's log bucket they share, counted once.
+    expect(arns).toHaveLength(3);
+    expect(JSON.stringify(arns)).toContain('S3EncryptionSharedAccessLogs');
+    expect(JSON.stringify(arns)).not.toContain('AuditBucketAccessLogs');
+    expect(trail.bucketCount).toBe(3);
   });
 
   test('alarms on every key and encryption-setting change, into the encrypted topic', () => {
@@ -189,5 +191,53 @@ describe('bad input', () => {
     [{ logRetention: logs.RetentionDays.SIX_MONTHS }, /invalid logRetention 180: must be at least 365 days/],
   ] as [EncryptionAuditTrailProps, RegExp][])('%j', (props, message) => {
     expect(() => make(props)).toThrow(message);
+  });
+});
+
+describe('managementEvents: an account whose organization trail already records management events', () => {
+  const selectorsOf = (template: Template) => (Object.values(template.findResources('AWS::CloudTrail::Trail'))[0] as any).Properties.AdvancedEventSelectors;
+  const alarmsOf = (template: Template) => Object.keys(template.findResources('AWS::CloudWatch::Alarm')).filter((id) => id.startsWith('Audit'));
+
+  test('ALL (the default): one selector for every management event, the change alarms', () => {
+    const { template, trail } = make(undefined, 1);
+    expect(trail.managementEvents).toBe(ManagementEvents.ALL);
+    expect(selectorsOf(template)[0].FieldSelectors).toEqual([{ Field: 'eventCategory', Equals: ['Management'] }]);
+    expect(alarmsOf(template)).toHaveLength(ENCRYPTION_CHANGE_ALARMS.length);
+    expect(trail.maxBuckets).toBe(EncryptionAuditTrail.MAX_BUCKETS);
+  });
+
+  test('ALL_EXCEPT_KMS_READS: every write, every read but those of KMS; the KMS change alarms still see their (write) events', () => {
+    const { template, trail } = make({ managementEvents: ManagementEvents.ALL_EXCEPT_KMS_READS }, 1);
+    const selectors = selectorsOf(template);
+    expect(selectors.slice(0, 2).map((s: any) => s.FieldSelectors)).toEqual([
+      [{ Field: 'eventCategory', Equals: ['Management'] }, { Field: 'readOnly', Equals: ['false'] }],
+      [{ Field: 'eventCategory', Equals: ['Management'] }, { Field: 'readOnly', Equals: ['true'] }, { Field: 'eventSource', NotEquals: ['kms.amazonaws.com'] }],
+    ]);
+    expect(selectors[2].FieldSelectors[0]).toEqual({ Field: 'eventCategory', Equals: ['Data'] });
+    expect(alarmsOf(template)).toHaveLength(ENCRYPTION_CHANGE_ALARMS.length);
+    // Every KMS event an alarm watches is a write: recorded by the first selector.
+    const kmsEvents = ENCRYPTION_CHANGE_ALARMS.filter((a) => a.source === 'kms.amazonaws.com').flatMap((a) => a.events);
+    expect(kmsEvents.sort()).toEqual(['DisableKey', 'DisableKeyRotation', 'PutKeyPolicy', 'ScheduleKeyDeletion']);
+    // Two management selectors spend 5 values: 4 fewer buckets than with one.
+    expect(trail.maxBuckets).toBe(EncryptionAuditTrail.MAX_BUCKETS - 4);
+  });
+
+  test('NONE: data events only, no change alarm, and a warning that says so', () => {
+    const { template, trail, stack } = make({ managementEvents: ManagementEvents.NONE }, 1);
+    const selectors = selectorsOf(template);
+    expect(selectors).toHaveLength(1);
+    expect(selectors[0].FieldSelectors[0]).toEqual({ Field: 'eventCategory', Equals: ['Data'] });
+    expect(alarmsOf(template)).toEqual([]);
+    expect(trail.alarms).toEqual([]);
+    expect(trail.maxBuckets).toBe(498);
+    const warnings = Annotations.fromStack(stack).findWarning('/Test/Audit', Match.stringLikeRegexp('managementEvents'));
+    expect(warnings.map((w) => w.entry.data)).toEqual([expect.stringMatching(/no alarm on key or encryption-setting changes/)]);
+  });
+
+  test('NONE with no bucket records nothing: refused at synth', () => {
+    const app = new App();
+    const stack = new Stack(app, 'Test', { env: ENV });
+    new EncryptionAuditTrail(stack, 'Audit', { managementEvents: ManagementEvents.NONE });
+    expect(() => app.synth()).toThrow(/Test\/Audit: managementEvents is ManagementEvents.NONE and no bucket joined the trail, so it records nothing/);
   });
 });

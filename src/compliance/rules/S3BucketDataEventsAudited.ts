@@ -4,6 +4,11 @@ import { CfnBucket } from 'aws-cdk-lib/aws-s3';
 import { NagRuleCompliance } from 'cdk-nag';
 import { asArray, everything, field, resolve } from './util';
 
+/** Metadata key under which EncryptedBucket's dataEventsRecordedBy names a trail outside the app. */
+export const DATA_EVENTS_RECORDED_BY = 'cdk-s3-encryption:dataEventsRecordedBy';
+/** A CloudTrail trail ARN (partition, Region, 12-digit account, trail name). */
+export const TRAIL_ARN = /^arn:aws[a-z-]*:cloudtrail:[a-z0-9-]+:\d{12}:trail\/[A-Za-z0-9._-]{3,128}$/;
+
 /**
  * Strings by which a resource of `where`'s stack may name the bucket: its name, and its logical id
  * only within its own stack (logical ids repeat across stacks).
@@ -47,6 +52,9 @@ function trailCovers(trail: CfnTrail, handles: string[]): boolean {
  */
 export default Object.defineProperty((node: CfnResource): NagRuleCompliance => {
   if (!(node instanceof CfnBucket)) return NagRuleCompliance.NOT_APPLICABLE;
+  // A trail outside the app (an organization trail) declared with EncryptedBucket's dataEventsRecordedBy.
+  const declared = node.getMetadata(DATA_EVENTS_RECORDED_BY);
+  if (typeof declared === 'string' && TRAIL_ARN.test(declared)) return NagRuleCompliance.COMPLIANT;
   const all = everything(node);
   const trails = all.filter((c): c is CfnTrail => c instanceof CfnTrail);
   // A missing value (undefined) names nothing.
