@@ -10,6 +10,7 @@ import { ALGORITHM_SID, algorithmOrSseS3Deny, encryptionDenyStatements, Exemptab
 import { replicate } from './replication';
 import { hasDedicatedAccessLogs, StackShared } from './stack-shared';
 import { DATA_EVENTS_RECORDED_BY, TRAIL_ARN } from '../compliance/rules/S3BucketDataEventsAudited';
+import { EncryptionDefaults, governedBy, regionOf } from '../defaults/encryption-defaults';
 import { generatedBucketName } from '../internal/names';
 import { checkIntRange, invalidProp, warnWeakened } from '../internal/validation';
 import {
@@ -321,6 +322,8 @@ export class EncryptedBucket extends s3.Bucket {
   private sseS3Prefixes = 0;
 
   constructor(scope: Construct, id: string, props: EncryptedBucketProps = {}) {
+    // Props given here win; then the EncryptionDefaults nearest above, value by value.
+    props = withDefaults(scope, props);
     const mode = props.objectEncryption ?? ObjectEncryption.SSE_KMS;
     if (!Object.values(ObjectEncryption).includes(mode)) {
       invalidProp(scope, 'objectEncryption', mode, `must be one of ${Object.values(ObjectEncryption).join(', ')}`);
@@ -351,6 +354,7 @@ export class EncryptedBucket extends s3.Bucket {
       ],
     });
 
+    governedBy(this, 'bucket');
     this.objectEncryption = mode;
     // Key policies name the bucket by its name, not by a reference, to avoid a dependency cycle.
     this.stableBucketArn = `arn:${Aws.PARTITION}:s3:::${bucketName}`;
@@ -413,7 +417,9 @@ export class EncryptedBucket extends s3.Bucket {
       targetObjectKeyFormat: { partitionedPrefix: { partitionDateSource: 'EventTime' } },
     };
     if (ownLogs) ownLogs.allowServerAccessLogs(this.bucketArn, logPrefix);
-    else logBucket.addToResourcePolicy(logDeliveryStatement(`S3ServerAccessLogsFrom${this.node.addr}`, logBucket.arnForObjects(`${logPrefix}*`), this.bucketArn));
+    // A log bucket you pass may live in another stack (a central one): its policy names this bucket
+    // by its fixed name, not by a reference, or the two stacks would depend on each other.
+    else logBucket.addToResourcePolicy(logDeliveryStatement(`S3ServerAccessLogsFrom${this.node.addr}`, logBucket.arnForObjects(`${logPrefix}*`), this.stableBucketArn));
 
     if (props.encryptionInventory ?? true) {
       const inventoryPrefix = `inventory/${Stack.of(this).stackName}/${this.node.addr}`;
@@ -439,7 +445,7 @@ export class EncryptedBucket extends s3.Bucket {
           actions: ['s3:PutObject'],
           resources: [logBucket.arnForObjects(`${inventoryPrefix}/*`)],
           conditions: {
-            ArnLike: { 'aws:SourceArn': this.bucketArn },
+            ArnLike: { 'aws:SourceArn': this.stableBucketArn },
             StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID, 's3:x-amz-acl': 'bucket-owner-full-control' },
           },
         }));
@@ -653,6 +659,30 @@ export class EncryptedBucket extends s3.Bucket {
     return role;
   }
 
+}
+
+/**
+ * The props with the values of the EncryptionDefaults above scope filled in where the caller gave
+ * none. A default never overrides an explicit prop, nor one that contradicts it: no key settings for
+ * a key you pass, no central log bucket when you set the retention of the stack's, no alarm topic
+ * without alarms, one trail only. A trail's own bucket takes no trail or log-bucket default.
+ */
+function withDefaults(scope: Construct, props: EncryptedBucketProps): EncryptedBucketProps {
+  const { values: d } = EncryptionDefaults.resolve(scope);
+  const trailBucket = hasDedicatedAccessLogs(scope);
+  const region = regionOf(scope);
+  const recordedElsewhere = props.auditTrail !== undefined || props.dataEventsRecordedBy !== undefined || trailBucket;
+  return {
+    ...props,
+    keyRotationPeriod: props.keyRotationPeriod ?? (props.encryptionKey ? undefined : d.keyRotationPeriod),
+    keyPendingWindow: props.keyPendingWindow ?? (props.encryptionKey ? undefined : d.keyPendingWindow),
+    minimumTlsVersion: props.minimumTlsVersion ?? d.minimumTlsVersion,
+    accessLogsBucket: props.accessLogsBucket ?? (props.accessLogsRetention || trailBucket ? undefined : d.accessLogsBucket),
+    alarmTopic: props.alarmTopic ?? (props.kmsQuotaAlarms === false ? undefined : d.alarmTopic),
+    auditTrail: props.auditTrail ?? (recordedElsewhere ? undefined : d.auditTrail),
+    dataEventsRecordedBy: props.dataEventsRecordedBy ?? (recordedElsewhere ? undefined : d.dataEventsRecordedBy),
+    replication: props.replication ?? (region ? d.replicationByRegion?.[region] : undefined),
+  };
 }
 
 function validateBeforeCreate(scope: Construct, id: string, props: EncryptedBucketProps, mode: ObjectEncryption): void {

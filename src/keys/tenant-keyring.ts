@@ -20,6 +20,7 @@ import {
   tenantS3GrantStatements,
 } from './tenant-policy';
 import { EncryptedBucket, ObjectEncryption } from '../bucket/encrypted-bucket';
+import { governedBy } from '../defaults/encryption-defaults';
 import { checkIntRange, invalidProp, warnWeakened } from '../internal/validation';
 
 /**
@@ -249,6 +250,9 @@ export class TenantKey {
   }
 }
 
+/** The KMS alias names each app's keyrings make, by environment (see claimAlias). */
+const ALIASES = new WeakMap<IConstruct, Map<string, TenantKeyring>>();
+
 /**
  * Per-tenant encryption keys for a multi-tenant bucket: a dedicated key per tenant or one pooled
  * key isolated by encryption context, key policies that no other tenant's principal can use,
@@ -307,6 +311,14 @@ export class TenantKeyring extends Construct {
 
   constructor(scope: Construct, id: string, props: TenantKeyringProps) {
     super(scope, id);
+    // Props given here win; then the EncryptionDefaults nearest above, value by value.
+    const d = governedBy(this, 'keyring').values;
+    props = {
+      ...props,
+      aliasPrefix: props.aliasPrefix ?? d.tenantAliasPrefix,
+      rotationPeriod: props.rotationPeriod ?? d.keyRotationPeriod,
+      pendingWindow: props.pendingWindow ?? d.keyPendingWindow,
+    };
     const bucket = props.bucket;
     if (!bucket || !(bucket instanceof EncryptedBucket)) {
       invalidProp(this, 'bucket', (bucket as any)?.node?.path ?? bucket, 'must be an EncryptedBucket of this app');
@@ -520,6 +532,7 @@ export class TenantKeyring extends Construct {
     });
     key.applyRemovalPolicy(RemovalPolicy.RETAIN);
     const aliasName = `alias/${this.aliasPrefix}/${tenantId}`;
+    this.claimAlias(aliasName, `tenant '${tenantId}'`);
     const alias = new kms.CfnAlias(shard, `Tenant-${tenantId}-Alias`, { aliasName, targetKeyId: key.attrArn });
     // Top-level ids in a stack get no hash, and 'a-b' and 'ab' would both become 'Tenantab...'.
     const suffix = createHash('sha256').update(tenantId).digest('hex').slice(0, 8).toUpperCase();
@@ -599,10 +612,32 @@ export class TenantKeyring extends Construct {
           statements: [...tenantAdminStatements(this.scope, this.admins), denyCreateGrantStatement(), ...pooledStatements(this.scope)],
         }),
       });
+      this.claimAlias(this.pooledAliasName(), 'the pooled key');
       new kms.Alias(this, 'PooledAlias', { aliasName: this.pooledAliasName(), targetKey: key });
       this._pooledKey = key;
     }
     return this._pooledKey;
+  }
+
+  /**
+   * An alias name is unique per account and Region ("The alias name must be unique in the account
+   * and Region", CreateAlias, KMS API Reference): two keyrings of the app making the same one in one
+   * environment would fail the second deploy. Stacks whose account or Region is not known at synth
+   * count as one environment, since they may deploy to the same one.
+   */
+  private claimAlias(aliasName: string, what: string): void {
+    const stack = Stack.of(this);
+    const env = `${Token.isUnresolved(stack.account) ? '(any account)' : stack.account}/${Token.isUnresolved(stack.region) ? '(any Region)' : stack.region}`;
+    const root = this.node.root;
+    let claimed = ALIASES.get(root);
+    if (!claimed) ALIASES.set(root, claimed = new Map());
+    const key = `${env}/${aliasName}`;
+    const holder = claimed.get(key);
+    if (holder && holder !== this) {
+      invalidProp(this, 'aliasPrefix', this.aliasPrefix,
+        `makes ${aliasName} for ${what}, which ${holder.node.path} already makes in ${env}: a KMS alias name is unique per account and Region; give one of the keyrings another aliasPrefix (for example the app or team name)`);
+    }
+    claimed.set(key, this);
   }
 
   private pooledAliasName(): string {

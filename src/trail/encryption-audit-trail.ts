@@ -10,6 +10,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { BucketReplication, EncryptedBucket } from '../bucket/encrypted-bucket';
 import { useDedicatedAccessLogs } from '../bucket/stack-shared';
+import { governedBy } from '../defaults/encryption-defaults';
 import { checkIntRange, invalidProp, warnWeakened } from '../internal/validation';
 import { createManagedKey } from '../keys/key-policy';
 import { allowTopicPublishers } from '../keys/topic-policy';
@@ -174,6 +175,13 @@ export class EncryptionAuditTrail extends Construct {
 
   constructor(scope: Construct, id: string, props: EncryptionAuditTrailProps = {}) {
     super(scope, id);
+    // Props given here win; then the EncryptionDefaults nearest above, value by value.
+    const d = governedBy(this, 'trail').values;
+    props = {
+      ...props,
+      keyRotationPeriod: props.keyRotationPeriod ?? d.keyRotationPeriod,
+      alarmTopic: props.alarmTopic ?? d.alarmTopic,
+    };
     if (props.trailName !== undefined && !Token.isUnresolved(props.trailName) && !/^[A-Za-z0-9][A-Za-z0-9._-]{1,126}[A-Za-z0-9]$/.test(props.trailName)) {
       invalidProp(this, 'trailName', props.trailName, 'must be 3 to 128 characters of letters, digits, ".", "_" or "-", starting and ending with a letter or digit');
     }
