@@ -11,7 +11,8 @@ import { EncryptedBucket, EncryptionAuditTrail, EncryptionDefaults, TenantKeyrin
 
 const ENV = { account: '111111111111', region: 'us-east-1' };
 const ORG_TRAIL = 'arn:aws:cloudtrail:us-east-1:111111111111:trail/organization';
-const resources = (stack: Stack, type: string) => Object.entries<any>(Template.fromStack(stack).toJSON().Resources).filter(([, r]) => r.Type === type);
+const resources = (stack: Stack, type: string) =>
+  Object.entries<any>(Template.fromStack(stack).toJSON().Resources).filter(([, r]) => r.Type === type);
 const bucketKey = (stack: Stack, id: string) => resources(stack, 'AWS::KMS::Key').find(([k]) => k.startsWith(`${id}Key`))![1].Properties;
 const tlsOf = (stack: Stack, id: string) => {
   const policy = resources(stack, 'AWS::S3::BucketPolicy').find(([, p]) => JSON.stringify(p.Properties.Bucket).includes(id))![1];
@@ -40,7 +41,8 @@ describe('precedence: explicit prop, then the nearest EncryptionDefaults value b
     ['no EncryptionDefaults: the library defaults', bare, 'Library', 365, 30, 1.2],
   ])('%s', (_what, s, id, rotation, pending, tls) => {
     const key = bucketKey(s as Stack, id as string);
-    expect({ rotation: key.RotationPeriodInDays, pending: key.PendingWindowInDays, tls: tlsOf(s as Stack, id as string) }).toEqual({ rotation, pending, tls });
+    const actual = { rotation: key.RotationPeriodInDays, pending: key.PendingWindowInDays, tls: tlsOf(s as Stack, id as string) };
+    expect(actual).toEqual({ rotation, pending, tls });
   });
 
   test('EncryptionDefaults.resolve names where each value came from', () => {
