@@ -5,4 +5,4 @@ export * from './compliance/s3-encryption-checks';
 export * from './keys/tenant-keyring';
 export * from './keys/sse-c-key-secret';
 export * from './reencryption/reencryption-job';
-export * from './defaults/encryption-defaults';
+export * from './platform/encryption-defaults';

@@ -8,9 +8,7 @@ import { Construct } from 'constructs';
 import { AccessLogBucket } from './access-log-bucket';
 import { ALGORITHM_SID, algorithmOrSseS3Deny, encryptionDenyStatements, ExemptableDeny, KEY_PIN_SID, logDeliveryStatement } from './bucket-policy';
 import { replicate } from './replication';
-import { hasDedicatedAccessLogs, StackShared } from './stack-shared';
 import { DATA_EVENTS_RECORDED_BY, TRAIL_ARN } from '../compliance/rules/S3BucketDataEventsAudited';
-import { EncryptionDefaults, governedBy, regionOf } from '../defaults/encryption-defaults';
 import { generatedBucketName } from '../internal/names';
 import { checkIntRange, invalidProp, warnWeakened } from '../internal/validation';
 import {
@@ -21,6 +19,8 @@ import {
   s3UsageStatement,
 } from '../keys/key-policy';
 import { allowTopicPublishers } from '../keys/topic-policy';
+import { EncryptionDefaults, governedBy, regionOf } from '../platform/encryption-defaults';
+import { hasDedicatedAccessLogs, StackShared } from '../platform/stack-shared';
 import type { EncryptionAuditTrail } from '../trail/encryption-audit-trail';
 
 /**

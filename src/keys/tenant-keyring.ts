@@ -20,8 +20,8 @@ import {
   tenantS3GrantStatements,
 } from './tenant-policy';
 import { EncryptedBucket, ObjectEncryption } from '../bucket/encrypted-bucket';
-import { governedBy } from '../defaults/encryption-defaults';
 import { checkIntRange, invalidProp, warnWeakened } from '../internal/validation';
+import { governedBy } from '../platform/encryption-defaults';
 
 /**
  * How a tenant's data is isolated.

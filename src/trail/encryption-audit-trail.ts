@@ -9,11 +9,11 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { BucketReplication, EncryptedBucket } from '../bucket/encrypted-bucket';
-import { useDedicatedAccessLogs } from '../bucket/stack-shared';
-import { governedBy } from '../defaults/encryption-defaults';
 import { checkIntRange, invalidProp, warnWeakened } from '../internal/validation';
 import { createManagedKey } from '../keys/key-policy';
 import { allowTopicPublishers } from '../keys/topic-policy';
+import { governedBy } from '../platform/encryption-defaults';
+import { useDedicatedAccessLogs } from '../platform/stack-shared';
 
 /**
  * CloudTrail quotas (WhatIsCloudTrail-Limits.html): "If a trail uses advanced event selectors, a

@@ -3,7 +3,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cw_actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct, IConstruct } from 'constructs';
-import { AccessLogBucket } from './access-log-bucket';
+import { AccessLogBucket } from '../bucket/access-log-bucket';
 import { createManagedKey } from '../keys/key-policy';
 import { allowTopicPublishers } from '../keys/topic-policy';
 
