@@ -6,3 +6,4 @@ export * from './keys/tenant-keyring';
 export * from './keys/sse-c-key-secret';
 export * from './reencryption/reencryption-job';
 export * from './platform/encryption-defaults';
+export * from './platform/bucket-encryption-policy';

@@ -1,10 +1,11 @@
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Aws, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cw_actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct, IConstruct } from 'constructs';
 import { AccessLogBucket } from '../bucket/access-log-bucket';
-import { createManagedKey } from '../keys/key-policy';
+import { createManagedKey, s3UsageStatement } from '../keys/key-policy';
 import { allowTopicPublishers } from '../keys/topic-policy';
 
 const ID = 'S3EncryptionShared';
@@ -41,6 +42,7 @@ export class StackShared extends Construct {
 
   private logs?: AccessLogBucket;
   private topic?: sns.Topic;
+  private foreignKey?: kms.Key;
   private readonly alarms = new Map<number, { alarm: cloudwatch.Alarm; topics: Set<sns.ITopic> }>();
 
   private constructor(scope: Stack, id: string) {
@@ -78,6 +80,21 @@ export class StackShared extends Construct {
       allowTopicPublishers(this, this.topic, key, { cloudWatch: true });
     }
     return this.topic;
+  }
+
+  /**
+   * The key that BucketEncryptionPolicy gives the buckets of other code in this stack. Their names
+   * may be known only at deploy time, so, like the AWS managed key aws/s3, it is usable by this
+   * account through S3 in this Region (kms:ViaService, kms:CallerAccount), for any of its buckets.
+   */
+  public foreignBucketKey(): kms.Key {
+    if (!this.foreignKey) {
+      this.foreignKey = createManagedKey(this, 'ForeignBucketsKey', {
+        description: `Key of the S3 buckets of ${Stack.of(this).node.path} that BucketEncryptionPolicy encrypts`,
+      });
+      this.foreignKey.addToResourcePolicy(s3UsageStatement('UseThroughS3ByBucketsOfThisAccount', [`arn:${Aws.PARTITION}:s3:::*`], Stack.of(this).region, Stack.of(this).account));
+    }
+    return this.foreignKey;
   }
 
   /** The stack's KMS request-quota alarm at this threshold, notifying this topic too. */
