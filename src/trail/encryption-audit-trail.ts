@@ -76,7 +76,7 @@ export interface EncryptionAuditTrailProps {
   /**
    * Buckets whose S3 data events the trail records from the start; more join with `addBucket`.
    * A trail records at most `EncryptionAuditTrail.MAX_BUCKETS` (497) buckets, counting each
-   * bucket's own access-log bucket: 248 `EncryptedBucket`s with their own log buckets.
+   * access-log bucket once (the `EncryptedBucket`s of a stack share one).
    *
    * @default - none
    */
