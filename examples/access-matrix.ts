@@ -10,6 +10,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { buildExampleApp } from './app';
 import { EncryptedBucket, TenantAccess, TenantKeyring } from '../src';
+import { PlatformTeamStack } from './platform/team-stack';
 import { AccessModel } from '../test/support/access-model';
 import { FlowResult, kmsContext, s3Read, s3Write } from '../test/support/s3-flows';
 
@@ -67,6 +68,10 @@ export const DECIDED_BY: Record<string, string> = {
   "small-co uses the pooled key on acme's prefix": 'DenyTaggedTenantsObjectsOutsideTheirPrefix',
   "small-co writes with another tenant's context": 'kms:ImplicitlyDenied',
   "acme reads globex's object": 's3:ImplicitlyDenied',
+  'team writer PutObject into its EncryptedBucket over TLS 1.2 (the platform asks for 1.3)': 's3:TlsVersion',
+  'PutObject into the bucket of other code without TLS': 'DenyRequestsWithoutTls',
+  'PutObject into the bucket of other code naming another KMS key': 'DenyPutObjectWithAnotherKmsKey',
+  'PutObject into the bucket of other code naming SSE-S3 (AES256)': 'DenyPutObjectWithAnotherEncryptionAlgorithm',
 };
 
 /** The principals the matrix acts as: added to the example app, each granted what its name says. */
@@ -78,6 +83,13 @@ export function addMatrixPrincipals(stacks: Stack[]): void {
       bucket.grantReadWrite(writer);
       const reader = new iam.Role(stack, 'MatrixReader', { assumedBy: new iam.AccountRootPrincipal() });
       bucket.grantRead(reader);
+    }
+    if (stack instanceof PlatformTeamStack) {
+      const writer = new iam.Role(stack, 'MatrixWriter', { assumedBy: new iam.AccountRootPrincipal() });
+      stack.orders.grantReadWrite(writer);
+      stack.exports.grantReadWrite(writer);
+      // The Aspect's key is not known to aws-cdk-lib's grant on the bucket: granted on the key itself.
+      stack.exportsKey.grantEncryptDecrypt(writer);
     }
     for (const keyring of stack.node.findAll().filter((c): c is TenantKeyring => c instanceof TenantKeyring)) {
       keyring.grantTenant('acme', new iam.Role(stack, 'MatrixAcme', { assumedBy: new iam.AccountRootPrincipal() }), TenantAccess.READ_WRITE);
@@ -347,6 +359,45 @@ function replicationCases(stack: string): MatrixCase[] {
 }
 
 
+/**
+ * The platform team's stack (examples/platform/): its EncryptedBucket on the platform's defaults
+ * (TLS 1.3 minimum), and a bucket of other code that the platform's BucketEncryptionPolicy encrypts.
+ */
+function platformCases(stack: string): MatrixCase[] {
+  const orders = (m: AccessModel) => m.bucket(new RegExp(`^${stack}/Orders[0-9A-F]{8} `));
+  const exportsBucket = (m: AccessModel) => m.bucket(new RegExp(`^${stack}/Exports[0-9A-F]{8} `));
+  const logs = (m: AccessModel) => m.bucket(new RegExp(`^${stack}/S3EncryptionSharedAccessLogs[0-9A-F]{8} `));
+  const writer = (m: AccessModel) => m.roleArn(new RegExp(`^${stack}/MatrixWriter`));
+  const exportsKey = (m: AccessModel) => m.keyArn(new RegExp(`^${stack}/S3EncryptionSharedForeignBucketsKey`));
+  type Options = Parameters<typeof s3Write>[4];
+  type Bucket = (m: AccessModel) => ReturnType<typeof orders>;
+  const put = (name: string, expect: Expect, bucket: Bucket, options: Options | ((m: AccessModel) => Options)): MatrixCase => ({
+    stack, name, expect, run: (m) => flow(s3Write(m, writer(m), bucket(m), 'out/a.csv', typeof options === 'function' ? options(m) : options)),
+  });
+  return [
+    put('team writer PutObject into its EncryptedBucket over TLS 1.3 (platform defaults)', 'ALLOWED', orders, { context: { 's3:TlsVersion': '1.3' } }),
+    put('team writer PutObject into its EncryptedBucket over TLS 1.2 (the platform asks for 1.3)', 'DENIED', orders, { context: { 's3:TlsVersion': '1.2' } }),
+    put('team writer PutObject into the bucket of other code (encrypted by the platform Aspect)', 'ALLOWED', exportsBucket, { context: { 's3:TlsVersion': '1.3' } }),
+    put('team writer multipart UploadPart into the bucket of other code', 'ALLOWED', exportsBucket, (m) => ({ operation: 'UploadPart', uploadKeyArn: exportsKey(m), context: { 's3:TlsVersion': '1.3' } })),
+    put('PutObject into the bucket of other code without TLS', 'DENIED', exportsBucket, { context: { 'aws:SecureTransport': 'false' } }),
+    put('PutObject into the bucket of other code naming another KMS key', 'DENIED', exportsBucket,
+      (m) => ({ sse: 'aws:kms', keyId: `arn:aws:kms:${exportsBucket(m).region}:${exportsBucket(m).resource.account}:key/other`, context: { 's3:TlsVersion': '1.3' } })),
+    put('PutObject into the bucket of other code naming SSE-S3 (AES256)', 'DENIED', exportsBucket, { sse: 'AES256', context: { 's3:TlsVersion': '1.3' } }),
+    {
+      // enable-server-access-logging.html: the bucket of other code logs into the stack's shared log bucket.
+      stack,
+      name: 'S3 server access log delivery from the bucket of other code into the shared log bucket',
+      expect: 'ALLOWED',
+      run: (m) => single(m.evaluate({
+        principal: 'logging.s3.amazonaws.com',
+        action: 's3:PutObject',
+        resource: `${logs(m).arn}/access-logs/exports/2026-11-30-00-00-00-ABC`,
+        context: { 'aws:SourceArn': exportsBucket(m).arn, 'aws:SourceAccount': exportsBucket(m).resource.account },
+      })),
+    },
+  ];
+}
+
 /** Every case of the example app, by stack. */
 export function matrixCases(): MatrixCase[] {
   return [
@@ -356,6 +407,7 @@ export function matrixCases(): MatrixCase[] {
     ...kmsBucketCases('ReplicatedBucket'),
     ...replicationCases('ReplicatedBucket'),
     ...tenantCases('TenantKeyring'),
+    ...platformCases('PlatformTeam'),
   ];
 }
 

@@ -7,6 +7,7 @@ import { App, Stack, StackProps } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { EncryptedBucket, EncryptionAuditTrail, ObjectEncryption, TenantKeyring, TenantTier } from '../src';
+import { PlatformTeamStack } from './platform/team-stack';
 
 const ACCOUNT = process.env.CDK_DEFAULT_ACCOUNT ?? '123456789012';
 const PRIMARY = 'us-east-1';
@@ -103,6 +104,7 @@ export function buildExampleApp(app: App): Stack[] {
     destination,
     new ReplicatedBucketStack(app, 'ReplicatedBucket', destination, { env: primary }),
     new TenantKeyringStack(app, 'TenantKeyring', destination, { env: primary }),
+    new PlatformTeamStack(app, 'PlatformTeam', { env: primary }),
   ];
 }
 

@@ -30,6 +30,7 @@ const NO_REPLICA = 'a replica needs a destination bucket in another Region: set 
 const TRAIL_NO_REPLICA = 'the trail\'s bucket and its log bucket have no replica either: set the trail\'s `replication`';
 const NOT_AUDITED = 'data events cost per event: join an EncryptionAuditTrail (`auditTrail`)';
 const IS_REPLICA = 'these buckets are the replicas; replicating a replica again is a choice';
+const PLATFORM_NO_REPLICA = 'the platform names no replica Region for us-east-1: set `replicationByRegion` (or `addReplication`) on its EncryptionDefaults and every team bucket of that Region replicates';
 
 /**
  * Every finding each example stack keeps, exactly: a finding not listed here, or a listed one
@@ -127,6 +128,14 @@ export const EXPECTED_FINDINGS: Record<string, readonly Decision[]> = {
   ],
   ReplicatedBucket: [],
   TenantKeyring: [],
+  PlatformTeam: [
+    {
+      why: PLATFORM_NO_REPLICA,
+      findings: (['HIPAA.Security', 'NIST.800.53.R5', 'PCI.DSS.321'] as const).flatMap((pack) =>
+        ['PlatformTeam/Orders/Resource', 'PlatformTeam/S3EncryptionShared/AccessLogs/Resource', 'PlatformTeam/Exports/Resource']
+          .map((resource) => [pack, `${pack}-S3BucketReplicationEnabled`, resource, 1] as const)),
+    },
+  ],
 };
 
 /** A difference between what a stack was expected to show and what the checkers found. */

@@ -3,8 +3,10 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct, IConstruct } from 'constructs';
+import { EncryptionDefaults } from './encryption-defaults';
 import { StackShared } from './stack-shared';
 import { encryptionDenyStatements, sseS3OnlyDenyStatements } from '../bucket/bucket-policy';
+import { DATA_EVENTS_RECORDED_BY } from '../compliance/rules/S3BucketDataEventsAudited';
 import { invalidProp } from '../internal/validation';
 import { renderStatements, s3UsageStatement } from '../keys/key-policy';
 
@@ -124,6 +126,17 @@ export class BucketEncryptionPolicy extends Construct implements IAspect {
     });
   }
 
+  /**
+   * The key ENFORCE gives the buckets of other code made in scope's stack: the one given, or the
+   * stack's. Grant writers of those buckets on it (their aws-cdk-lib grants do not know it).
+   */
+  public encryptionKeyFor(scope: IConstruct): kms.IKey {
+    if (this.mode === BucketEncryptionPolicyMode.REPORT) {
+      invalidProp(this, 'mode', this.mode, 'makes no key: REPORT changes nothing, so there is no key to grant');
+    }
+    return this.key ?? StackShared.of(scope).foreignBucketKey();
+  }
+
   /** Leaves a bucket as it is; its error (REPORT) or its change (ENFORCE) becomes a warning with the reason. */
   public acknowledge(bucket: IConstruct, reason: string): void {
     this.acknowledgePath(bucket.node.path, reason);
@@ -137,6 +150,12 @@ export class BucketEncryptionPolicy extends Construct implements IAspect {
     const ack = this.acks.get(node.node.path) ?? this.acks.get(node.node.scope?.node.path ?? '');
     const delivery = deliveryDestination(node);
     const gaps = this.gaps(node, delivery);
+    // The organization trail that the EncryptionDefaults above name records this bucket's data events too.
+    const recordedBy = EncryptionDefaults.resolve(node).values.dataEventsRecordedBy;
+    const enforcing = this.mode === BucketEncryptionPolicyMode.ENFORCE && !ack;
+    if (enforcing && recordedBy !== undefined && node.getMetadata(DATA_EVENTS_RECORDED_BY) === undefined) {
+      node.addMetadata(DATA_EVENTS_RECORDED_BY, recordedBy);
+    }
     if (gaps.length === 0) return;
     if (ack) {
       ack.used = true;
