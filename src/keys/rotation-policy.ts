@@ -179,6 +179,7 @@ export class RotationPolicy extends Construct implements IAspect {
   private readonly acks = new Map<string, { reason: string; used: boolean }>();
   private readonly onDemand?: { days: number; start: Date; end: Date };
   private readonly schedulerParts = new Map<Stack, { holder: Construct; role: iam.Role; statement: iam.PolicyStatement }>();
+  private monitoringEnv?: string;
 
   constructor(scope: Construct, id: string, props: RotationPolicyProps = {}) {
     super(scope, id);
@@ -230,6 +231,12 @@ export class RotationPolicy extends Construct implements IAspect {
       return;
     }
     CLAIMS.set(node, this);
+    const keyStack = Stack.of(node);
+    if (this.monitoringEnv && !Token.isUnresolved(keyStack.account) && !Token.isUnresolved(keyStack.region) && `${keyStack.account}/${keyStack.region}` !== this.monitoringEnv) {
+      Annotations.of(node).addError(
+        `${node.node.path}: its environment ${keyStack.account}/${keyStack.region} is not that of the rotation monitoring of ${this.node.path} (${this.monitoringEnv}), whose EventBridge rules see only their own account and Region. ` +
+        'Fix: one RotationPolicy per environment, each with a monitoringStack in that environment, or monitoring: false.');
+    }
 
     const fields = readKeyFields(node);
     const blocker = whyItCannotRotate(fields);
@@ -369,10 +376,33 @@ export class RotationPolicy extends Construct implements IAspect {
     return Math.round((o.end.getTime() + 60_000 - o.start.getTime()) / (o.days * 86_400_000));
   }
 
+  /**
+   * The environment of the stacks already under scope, for a monitoring stack of its own. EventBridge
+   * rules see the events of their own account and Region only, so monitoring made for an app or a
+   * stage must be in the environment of its keys: one environment is taken, several are refused.
+   */
+  private monitoringEnvironment(): { account: string; region: string } | undefined {
+    const envs = new Map<string, { account: string; region: string }>();
+    for (const c of this.scope.node.findAll()) {
+      if (!Stack.isStack(c) || c.nested || c.node.scopes.includes(this)) continue;
+      if (Token.isUnresolved(c.account) || Token.isUnresolved(c.region)) continue;
+      envs.set(`${c.account}/${c.region}`, { account: c.account, region: c.region });
+    }
+    if (envs.size > 1) {
+      invalidProp(this, 'monitoringStack', undefined,
+        `is needed: the stacks under ${this.scope.node.path || 'the app'} are in ${envs.size} environments (${[...envs.keys()].join(', ')}), and EventBridge rules see the events of their own account and Region only. ` +
+        'Fix: one RotationPolicy per environment, each with a monitoringStack in that environment, or monitoring: false');
+    }
+    return [...envs.values()][0];
+  }
+
   private createMonitoring(props: RotationPolicyProps): sns.ITopic {
-    const stack = props.monitoringStack ?? this.node.scopes.find((s): s is Stack => Stack.isStack(s)) ?? new Stack(this, 'Monitoring', {
+    const enclosing = this.node.scopes.find((s): s is Stack => Stack.isStack(s));
+    const stack = props.monitoringStack ?? enclosing ?? new Stack(this, 'Monitoring', {
       description: `Monitoring of KMS key rotation for ${this.node.path}`,
+      env: this.monitoringEnvironment(),
     });
+    this.monitoringEnv = Token.isUnresolved(stack.account) || Token.isUnresolved(stack.region) ? undefined : `${stack.account}/${stack.region}`;
     const scope = stack === this.node.scopes.find((s) => Stack.isStack(s)) ? this : new Construct(stack, `${this.node.id}Monitoring`);
     let topic = props.alarmTopic;
     let topicKey = topic?.masterKey;

@@ -339,3 +339,32 @@ describe('compliance', () => {
     expect([...new Set(findings.map((f) => f.rule))]).toEqual(['kms_create_grant_aws_service_check']);
   });
 });
+
+describe('rotation monitoring sits in the environment of its keys (EventBridge rules see their own account and Region only)', () => {
+  test('given the app with stacks in one environment: the monitoring stack takes that environment', () => {
+    const app = new App();
+    new kms.Key(new Stack(app, 'A', { env: ENV }), 'K', { enableKeyRotation: true });
+    const policy = new RotationPolicy(app, 'Rotation');
+    const monitoring = policy.node.findChild('Monitoring') as Stack;
+    expect({ account: monitoring.account, region: monitoring.region }).toEqual(ENV);
+  });
+
+  test('given the app with stacks in two environments: refused, naming both and the fix', () => {
+    const app = new App();
+    new kms.Key(new Stack(app, 'East', { env: ENV }), 'K', { enableKeyRotation: true });
+    new kms.Key(new Stack(app, 'West', { env: { ...ENV, region: 'us-west-2' } }), 'K', { enableKeyRotation: true });
+    expect(() => new RotationPolicy(app, 'Rotation')).toThrow(
+      /Rotation.*monitoringStack.*are in 2 environments \(111111111111\/us-east-1, 111111111111\/us-west-2\).*Fix: one RotationPolicy per environment, each with a monitoringStack in that environment, or monitoring: false/);
+    expect(() => new RotationPolicy(new App(), 'Quiet', { monitoring: false })).not.toThrow();
+  });
+
+  test('a key in another environment than the monitoring stack is a synth error', () => {
+    const app = new App();
+    const security = new Stack(app, 'Security', { env: ENV });
+    new RotationPolicy(app, 'Rotation', { monitoringStack: security });
+    const west = new Stack(app, 'West', { env: { ...ENV, region: 'us-west-2' } });
+    new kms.Key(west, 'K', { enableKeyRotation: true });
+    const errors = Annotations.fromStack(west).findError('*', Match.anyValue()).map((e) => String(e.entry.data));
+    expect(errors).toEqual([expect.stringMatching(/^West\/K\/Resource: its environment 111111111111\/us-west-2 is not that of the rotation monitoring of Rotation \(111111111111\/us-east-1\)/)]);
+  });
+});
