@@ -178,6 +178,50 @@ export interface EncryptedBucketProps {
   readonly lifecycleRules?: s3.LifecycleRule[];
 
   /**
+   * CORS rules of the bucket (as `s3.BucketProps.cors`).
+   *
+   * @default - no CORS configuration
+   */
+  readonly cors?: s3.CorsRule[];
+
+  /**
+   * CloudWatch request metrics configurations (as `s3.BucketProps.metrics`).
+   *
+   * @default - no request metrics
+   */
+  readonly metrics?: s3.BucketMetrics[];
+
+  /**
+   * S3 Intelligent-Tiering archive configurations (as `s3.BucketProps.intelligentTieringConfigurations`).
+   *
+   * @default - none
+   */
+  readonly intelligentTieringConfigurations?: s3.IntelligentTieringConfiguration[];
+
+  /**
+   * Further S3 Inventory configurations, added to the encryption inventory (as `s3.BucketProps.inventories`).
+   *
+   * @default - the encryption inventory only
+   */
+  readonly inventories?: s3.Inventory[];
+
+  /**
+   * Whether S3 Transfer Acceleration is on (as `s3.BucketProps.transferAcceleration`).
+   *
+   * @default false
+   */
+  readonly transferAcceleration?: boolean;
+
+  /**
+   * Whether the stack deletes every object when the bucket is removed (as
+   * `s3.BucketProps.autoDeleteObjects`). Needs `removalPolicy: RemovalPolicy.DESTROY`; with Object
+   * Lock on, locked objects cannot be deleted and the stack deletion fails (a warning says so).
+   *
+   * @default false
+   */
+  readonly autoDeleteObjects?: boolean;
+
+  /**
    * Bucket that receives the server access logs.
    *
    * @default - a log bucket made by this construct, encrypted with its own key
@@ -343,6 +387,12 @@ export class EncryptedBucket extends s3.Bucket {
       objectLockEnabled: props.objectLockEnabled ?? true,
       objectLockDefaultRetention: props.objectLockDefaultRetention,
       blockedEncryptionTypes: mode === ObjectEncryption.SSE_C ? [s3.BlockedEncryptionType.NONE] : [s3.BlockedEncryptionType.SSE_C],
+      // Ordinary bucket options that do not touch encryption, passed through as s3.Bucket takes them.
+      cors: props.cors,
+      metrics: props.metrics,
+      intelligentTieringConfigurations: props.intelligentTieringConfigurations,
+      transferAcceleration: props.transferAcceleration,
+      autoDeleteObjects: props.autoDeleteObjects,
       lifecycleRules: [
         {
           id: 'ExpireNoncurrentVersionsAndAbortIncompleteUploads',
@@ -423,7 +473,7 @@ export class EncryptedBucket extends s3.Bucket {
 
     if (props.encryptionInventory ?? true) {
       const inventoryPrefix = `inventory/${Stack.of(this).stackName}/${this.node.addr}`;
-      cfn.inventoryConfigurations = [{
+      const encryptionInventory = {
         id: 'EncryptionStatus',
         enabled: true,
         includedObjectVersions: 'Current',
@@ -435,7 +485,10 @@ export class EncryptedBucket extends s3.Bucket {
           prefix: inventoryPrefix,
           bucketAccountId: Aws.ACCOUNT_ID,
         },
-      }];
+      };
+      // The inventories passed in come first, then the encryption inventory: a plain list, which
+      // ReencryptionJob reads to find the encryption inventory.
+      cfn.inventoryConfigurations = [...this.passedInventories(props.inventories ?? []), encryptionInventory];
       if (ownLogs) {
         ownLogs.allowInventory(this.bucketArn, inventoryPrefix);
       } else {
@@ -451,6 +504,7 @@ export class EncryptedBucket extends s3.Bucket {
         }));
       }
     } else {
+      if (props.inventories?.length) cfn.inventoryConfigurations = this.passedInventories(props.inventories);
       warnWeakened(this, 'encryptionInventory', 'objects left unencrypted or under another key before a change go unreported.', []);
     }
 
@@ -458,6 +512,9 @@ export class EncryptedBucket extends s3.Bucket {
       cfn.notificationConfiguration = { eventBridgeConfiguration: { eventBridgeEnabled: true } };
     } else {
       warnWeakened(this, 'eventBridgeEnabled', 'no S3 event notifications are configured.', ['CT.S3.PR.4']);
+    }
+    if (props.autoDeleteObjects && (props.objectLockEnabled ?? true)) {
+      warnWeakened(this, 'autoDeleteObjects', 'objects under an Object Lock retention or legal hold cannot be deleted, so deleting the stack fails while any is locked; set objectLockEnabled: false for a bucket you want deleted with its stack.', []);
     }
     if (props.objectLockEnabled === false) {
       warnWeakened(this, 'objectLockEnabled', 'objects cannot be protected from deletion by Object Lock.', ['NIST.800.53.R5-S3BucketDefaultLockEnabled', 'CT.S3.PR.9']);
@@ -493,6 +550,35 @@ export class EncryptedBucket extends s3.Bucket {
     if (!this.ownsKey) {
       this.node.addValidation({ validate: () => this.importedKeyAdvice(key) });
     }
+  }
+
+  /**
+   * The inventories passed as props, as s3.Bucket renders them (its defaults: CSV, weekly, all
+   * versions, enabled), each with the statement that lets S3 Inventory write into its destination.
+   */
+  private passedInventories(inventories: s3.Inventory[]): s3.CfnBucket.InventoryConfigurationProperty[] {
+    return inventories.map((inv, i) => {
+      const dest = inv.destination.bucket;
+      const prefix = inv.destination.prefix;
+      dest.addToResourcePolicy(new iam.PolicyStatement({
+        principals: [new iam.ServicePrincipal('s3.amazonaws.com')],
+        actions: ['s3:PutObject'],
+        resources: [dest.bucketArn, dest.arnForObjects(`${prefix ?? ''}*`)],
+        conditions: {
+          ArnLike: { 'aws:SourceArn': this.stableBucketArn },
+          StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID, 's3:x-amz-acl': 'bucket-owner-full-control' },
+        },
+      }));
+      return {
+        id: inv.inventoryId ?? `${this.node.id}Inventory${i}`,
+        enabled: inv.enabled ?? true,
+        includedObjectVersions: inv.includeObjectVersions ?? s3.InventoryObjectVersion.ALL,
+        scheduleFrequency: inv.frequency ?? s3.InventoryFrequency.WEEKLY,
+        optionalFields: inv.optionalFields,
+        prefix: inv.objectsPrefix,
+        destination: { bucketArn: dest.bucketArn, bucketAccountId: inv.destination.bucketOwner, prefix, format: inv.format ?? s3.InventoryFormat.CSV },
+      };
+    });
   }
 
   /**
@@ -707,6 +793,12 @@ function validateBeforeCreate(scope: Construct, id: string, props: EncryptedBuck
     if (!Token.isUnresolved(props.dataEventsRecordedBy) && !TRAIL_ARN.test(props.dataEventsRecordedBy)) {
       invalidProp(at, 'dataEventsRecordedBy', props.dataEventsRecordedBy, 'must be a CloudTrail trail ARN, arn:aws:cloudtrail:<region>:<account>:trail/<name>');
     }
+  }
+  if (props.autoDeleteObjects && (props.removalPolicy ?? RemovalPolicy.RETAIN) !== RemovalPolicy.DESTROY) {
+    invalidProp(at, 'autoDeleteObjects', true, `needs removalPolicy: RemovalPolicy.DESTROY (it is ${props.removalPolicy ?? 'RETAIN, the default'}): objects cannot be deleted from a bucket the stack keeps`);
+  }
+  for (const inv of props.inventories ?? []) {
+    if (inv.inventoryId === 'EncryptionStatus') invalidProp(at, 'inventories[].inventoryId', inv.inventoryId, 'is the id of the encryption inventory this construct adds; choose another id');
   }
   if (props.alarmTopic && props.kmsQuotaAlarms === false) {
     invalidProp(at, 'alarmTopic', props.alarmTopic.node.path, 'is unused when kmsQuotaAlarms is false; remove one of the two');

@@ -1,4 +1,4 @@
-import { App, Duration, Stack } from 'aws-cdk-lib';
+import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -369,4 +369,36 @@ describe('bad input fails at synth with the path, the prop, the value and the ra
     expect(() => new EncryptedBucket(stack, 'Data', props(stack))).toThrow(message);
   });
   test('covers at least 15 bad inputs', () => expect(cases.length).toBeGreaterThanOrEqual(15));
+});
+
+describe('ordinary bucket options pass through; those that contradict the bucket are refused', () => {
+  const ENV2 = { account: '111111111111', region: 'us-east-1' };
+  test('cors, metrics, Intelligent-Tiering, transfer acceleration, and inventories merged with the encryption inventory', () => {
+    const stack = new Stack(new App(), 'S', { env: ENV2 });
+    const logs = new s3.Bucket(stack, 'Reports');
+    new EncryptedBucket(stack, 'B', {
+      cors: [{ allowedMethods: [s3.HttpMethods.GET], allowedOrigins: ['https://example.com'] }],
+      metrics: [{ id: 'All' }],
+      intelligentTieringConfigurations: [{ name: 'Archive', archiveAccessTierTime: Duration.days(90) }],
+      transferAcceleration: true,
+      inventories: [{ inventoryId: 'Weekly', destination: { bucket: logs }, frequency: s3.InventoryFrequency.WEEKLY }],
+    });
+    const p = Object.entries<any>(Template.fromStack(stack).toJSON().Resources).find(([id]) => id.startsWith('B'))![1].Properties;
+    expect(p.CorsConfiguration.CorsRules).toEqual([{ AllowedMethods: ['GET'], AllowedOrigins: ['https://example.com'] }]);
+    expect(p.MetricsConfigurations).toEqual([{ Id: 'All' }]);
+    expect(p.IntelligentTieringConfigurations[0].Id).toBe('Archive');
+    expect(p.AccelerateConfiguration).toEqual({ AccelerationStatus: 'Enabled' });
+    expect(p.InventoryConfigurations.map((i: any) => i.Id)).toEqual(['Weekly', 'EncryptionStatus']);
+    expect(p.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault.SSEAlgorithm).toBe('aws:kms');
+  });
+
+  test('autoDeleteObjects: refused unless the bucket is destroyed with its stack; a warning where Object Lock can block it', () => {
+    const stack = new Stack(new App(), 'S', { env: ENV2 });
+    expect(() => new EncryptedBucket(stack, 'Kept', { autoDeleteObjects: true })).toThrow(/S\/Kept.*autoDeleteObjects.*true.*needs removalPolicy: RemovalPolicy.DESTROY \(it is RETAIN, the default\)/);
+    new EncryptedBucket(stack, 'Gone', { autoDeleteObjects: true, removalPolicy: RemovalPolicy.DESTROY });
+    const w = Annotations.fromStack(stack).findWarning('/S/Gone', Match.stringLikeRegexp('autoDeleteObjects'));
+    expect(w.map((x) => String(x.entry.data))).toEqual([expect.stringMatching(/Object Lock retention or legal hold cannot be deleted/)]);
+    expect(() => new EncryptedBucket(stack, 'Dup', { inventories: [{ inventoryId: 'EncryptionStatus', destination: { bucket: new s3.Bucket(stack, 'X') } }] }))
+      .toThrow(/S\/Dup.*inventories\[\]\.inventoryId.*EncryptionStatus.*choose another id/);
+  });
 });
