@@ -576,7 +576,9 @@ export class EncryptedBucket extends s3.Bucket {
         scheduleFrequency: inv.frequency ?? s3.InventoryFrequency.WEEKLY,
         optionalFields: inv.optionalFields,
         prefix: inv.objectsPrefix,
-        destination: { bucketArn: dest.bucketArn, bucketAccountId: inv.destination.bucketOwner, prefix, format: inv.format ?? s3.InventoryFormat.CSV },
+        destination: {
+          bucketArn: dest.bucketArn, bucketAccountId: inv.destination.bucketOwner, prefix, format: inv.format ?? s3.InventoryFormat.CSV,
+        },
       };
     });
   }
