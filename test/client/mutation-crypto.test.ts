@@ -9,19 +9,11 @@ import {
   cbcDecryptor, GcmSegments, gcmDecryptor, gcmEncryptor, gf128Power, SUITE_V3_ID_BYTES, v3Commitment, v3DerivedKey,
   V3_FIXED_IV, verifyCommitmentAndDerive,
 } from '../../src/client/crypto';
+import { thrown } from '../support/thrown';
 
 const DATA_KEY = Buffer.alloc(32, 0x11);
 const MESSAGE_ID = Buffer.alloc(28, 0x22);
 const ONE = Buffer.from('80000000000000000000000000000000', 'hex');
-
-function thrown(f: () => unknown): Error {
-  try {
-    f();
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('expected an error');
-}
 
 describe('V3 key derivation refuses inputs no S3 Encryption Client wrote', () => {
   test.each([0, 16, 31, 33])('a data key of %i bytes is tampering, with both lengths', (n) => {

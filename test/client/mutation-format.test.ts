@@ -9,6 +9,7 @@ import {
   asciiJson, assertNoReservedMetadata, CBC, decodeMetadata, decodeS3MetadataValue, encodeV2, encodeV3, GCM,
   GCM_MAX_CONTENT_LENGTH, hasFormatKeys, isV3WithInstructionFile, normalizeMetadata, parseJsonMap,
 } from '../../src/client/format';
+import { thrown } from '../support/thrown';
 
 const b64 = (n: number, fill = 7) => Buffer.alloc(n, fill).toString('base64');
 
@@ -43,15 +44,6 @@ const V1 = (): Record<string, string> => ({
 function without(m: Record<string, string>, key: string): Record<string, string> {
   const { [key]: _, ...rest } = m;
   return rest;
-}
-
-function thrown(f: () => unknown): Error {
-  try {
-    f();
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('expected an error');
 }
 
 describe('the format constants are the specification\'s', () => {
