@@ -8,6 +8,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { EncryptedBucket, EncryptionAuditTrail, EncryptionDefaults, TenantKeyring } from '../../src';
+import { AccessModel, ACCOUNT } from '../support/access-model';
 
 const ENV = { account: '111111111111', region: 'us-east-1' };
 const ORG_TRAIL = 'arn:aws:cloudtrail:us-east-1:111111111111:trail/organization';
@@ -163,5 +164,31 @@ describe('TenantKeyring alias names are unique per account and Region', () => {
     new TenantKeyring(east, 'A', { bucket: new EncryptedBucket(east, 'Data') }).addTenant('acme');
     expect(() => new TenantKeyring(east, 'B', { bucket: new EncryptedBucket(east, 'Data2'), aliasPrefix: 'team-b' }).addTenant('acme')).not.toThrow();
     expect(() => new TenantKeyring(west, 'A', { bucket: new EncryptedBucket(west, 'Data') }).addTenant('acme')).not.toThrow();
+  });
+});
+
+describe('a central log bucket in another stack: the access matrix of what its policy lets S3 deliver', () => {
+  // enable-server-access-logging.html and configure-inventory.html: logging.s3.amazonaws.com and
+  // s3.amazonaws.com write with aws:SourceArn = the source bucket and aws:SourceAccount.
+  const app = new App();
+  const platform = new Stack(app, 'Platform', { env: ENV });
+  const central = new s3.Bucket(platform, 'CentralLogs', { enforceSSL: true });
+  new EncryptionDefaults(app, 'Org', { accessLogsBucket: central });
+  const team = new Stack(app, 'Team', { env: ENV });
+  const b = new EncryptedBucket(team, 'B', { inventories: [{ inventoryId: 'Extra', destination: { bucket: central, prefix: 'extra' } }] });
+  const m = AccessModel.of(app);
+  const logs = m.bucket(/^Platform\/CentralLogs/);
+  const source = m.bucket(/^Team\/B[0-9A-F]{8} /);
+  const prefix = (b.node.defaultChild as s3.CfnBucket).loggingConfiguration as any;
+  const deliver = (principal: string, key: string, sourceArn: string, extra: Record<string, string> = {}) =>
+    m.evaluate({ principal, action: 's3:PutObject', resource: `${logs.arn}/${key}`, context: { 'aws:SourceArn': sourceArn, 'aws:SourceAccount': ACCOUNT, ...extra } }).decision;
+
+  test.each([
+    ['ALLOWED', 'server access logs of the team bucket under its prefix', () => deliver('logging.s3.amazonaws.com', `${prefix.logFilePrefix}x`, source.arn)],
+    ['DENIED', 'server access logs claiming another source bucket', () => deliver('logging.s3.amazonaws.com', `${prefix.logFilePrefix}x`, 'arn:aws:s3:::someone-else')],
+    ['ALLOWED', 'the passed inventory of the team bucket', () => deliver('s3.amazonaws.com', 'extra/report.csv', source.arn, { 's3:x-amz-acl': 'bucket-owner-full-control' })],
+    ['DENIED', 'an inventory claiming another source bucket', () => deliver('s3.amazonaws.com', 'extra/report.csv', 'arn:aws:s3:::someone-else', { 's3:x-amz-acl': 'bucket-owner-full-control' })],
+  ])('%s: %s', (expected, _name, run) => {
+    expect(run() === 'Allowed' ? 'ALLOWED' : 'DENIED').toBe(expected);
   });
 });
