@@ -140,16 +140,6 @@ export class EncryptionDefaults extends Construct {
     return { values: values as EncryptionDefaultsProps, from };
   }
 
-  /** Records that a construct was made under these defaults (see the synth-time check). */
-  public static governed(construct: IConstruct): void {
-    for (const s of construct.node.scopes) {
-      for (const child of s.node.children) {
-        if (child instanceof EncryptionDefaults) child.seen.add(construct.node.path);
-      }
-    }
-  }
-
-  private readonly seen = new Set<string>();
   private readonly props: EncryptionDefaultsProps;
 
   constructor(scope: Construct, id: string, props: EncryptionDefaultsProps = {}) {
@@ -197,7 +187,7 @@ export class EncryptionDefaults extends Construct {
     const errors: string[] = [];
     const walk = (c: IConstruct) => {
       for (const child of c.node.children) {
-        if (GOVERNED.has(child) && !this.seen.has(child.node.path)) {
+        if (GOVERNED.has(child) && !SEEN.get(this)?.has(child.node.path)) {
           errors.push(`${this.node.path}: ${child.node.path} was made before these EncryptionDefaults, so they do not apply to it; create the EncryptionDefaults first`);
         }
         walk(child);
@@ -213,13 +203,24 @@ function checkReplication(scope: Construct, region: string, r: BucketReplication
   if (r.destinationRegion === region) invalidProp(scope, `replicationByRegion['${region}'].destinationRegion`, region, 'must differ from the Region it applies to');
 }
 
+/** The paths of the constructs each EncryptionDefaults saw made beneath it, after it. */
+const SEEN = new WeakMap<EncryptionDefaults, Set<string>>();
+
 /** Constructs that EncryptionDefaults govern, and what they are (registered by their constructors). */
 const GOVERNED = new WeakMap<IConstruct, 'bucket' | 'keyring' | 'trail'>();
 
 /** Registers a construct as governed by the EncryptionDefaults above it, and returns their values. */
 export function governedBy(construct: IConstruct, kind: 'bucket' | 'keyring' | 'trail'): ResolvedDefaults {
   GOVERNED.set(construct, kind);
-  EncryptionDefaults.governed(construct);
+  // Record that it was made under the defaults above it (see the synth-time check).
+  for (const s of construct.node.scopes) {
+    for (const child of s.node.children) {
+      if (child instanceof EncryptionDefaults) {
+        if (!SEEN.has(child)) SEEN.set(child, new Set());
+        SEEN.get(child)!.add(construct.node.path);
+      }
+    }
+  }
   return EncryptionDefaults.resolve(construct.node.scope!);
 }
 
