@@ -7,6 +7,8 @@
 import { App, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as cloudtrail from 'aws-cdk-lib/aws-cloudtrail';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -114,6 +116,61 @@ describe('buckets that aws-cdk-lib L2s make for themselves', () => {
     expect({ aes256: put('AES256'), kms: put('aws:kms') }).toEqual({ aes256: 'Allowed', kms: 'ExplicitlyDenied' });
     const info = Annotations.fromStack(stack).findInfo('/T/Logs/Resource', Match.stringLikeRegexp('SSE-S3, because it receives S3 server access logs'));
     expect(info).toHaveLength(1);
+  });
+
+  // Elastic Load Balancing User Guide, enable-access-logging.html: "The only server-side encryption
+  // option that's supported is Amazon S3-managed keys (SSE-S3)". aws-cdk-lib's logAccessLogs writes
+  // the bucket policy: the Region's ELB account root in older Regions, the log-delivery service
+  // principal in newer ones. Both must keep the bucket on SSE-S3, and delivery must stay allowed.
+  test.each([
+    ['us-east-1', 'arn:aws:iam::127311923021:root'],
+    ['ap-south-2', 'logdelivery.elasticloadbalancing.amazonaws.com'],
+  ])('an ALB\'s access-log bucket in %s stays on SSE-S3 and the load balancer still delivers', (region, deliverer) => {
+    const app = new App();
+    const stack = new Stack(app, 'T', { env: { account: ACCOUNT, region } });
+    new BucketEncryptionPolicy(app, 'Buckets');
+    const logs = new s3.Bucket(stack, 'AlbLogs');
+    const alb = new elbv2.ApplicationLoadBalancer(stack, 'Alb', { vpc: new ec2.Vpc(stack, 'Vpc', { natGateways: 0 }) });
+    alb.logAccessLogs(logs, 'alb');
+    expect(byId(stack, 'AlbLogs').Properties.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault).toEqual({ SSEAlgorithm: 'AES256' });
+    expect(Annotations.fromStack(stack).findInfo('/T/AlbLogs/Resource', Match.stringLikeRegexp('SSE-S3, because it receives load-balancer access logs'))).toHaveLength(1);
+    const m = AccessModel.of(app);
+    const dest = m.bucket(/^T\/AlbLogs[0-9A-F]{8} /);
+    const service = !deliverer.startsWith('arn:');
+    const deliver = (key: string) => m.evaluate({
+      principal: deliverer,
+      action: 's3:PutObject',
+      resource: `${dest.arn}/${key}`,
+      context: service ? { 'aws:SourceAccount': ACCOUNT } : {},
+      identityPolicies: service ? undefined : [{ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:PutObject', Resource: '*' }] }],
+    }).decision;
+    expect({
+      ownPrefix: deliver(`alb/AWSLogs/${ACCOUNT}/elasticloadbalancing/${region}/2026/11/30/log.gz`),
+      withSseKms: m.evaluate({
+        principal: 'arn:aws:iam::111111111111:role/Writer',
+        action: 's3:PutObject',
+        resource: `${dest.arn}/alb/x`,
+        context: { 's3:x-amz-server-side-encryption': 'aws:kms' },
+        identityPolicies: [{ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:PutObject', Resource: '*' }] }],
+      }).decision,
+    }).toEqual({ ownPrefix: 'Allowed', withSseKms: 'ExplicitlyDenied' });
+  });
+
+  test('a hand-written ALB log policy (the Region\'s ELB account only, as the ELB guide shows for older Regions) keeps SSE-S3 too', () => {
+    const app = new App();
+    const stack = new Stack(app, 'T', { env: ENV });
+    new BucketEncryptionPolicy(app, 'Buckets');
+    const logs = new s3.Bucket(stack, 'AlbLogs');
+    logs.addToResourcePolicy(new iam.PolicyStatement({
+      principals: [new iam.ArnPrincipal('arn:aws:iam::127311923021:root')],
+      actions: ['s3:PutObject'],
+      resources: [logs.arnForObjects(`AWSLogs/${ACCOUNT}/*`)],
+    }));
+    // Any other bucket with an account-root grant is not mistaken for one.
+    const shared = new s3.Bucket(stack, 'Shared');
+    shared.addToResourcePolicy(new iam.PolicyStatement({ principals: [new iam.AccountPrincipal('222222222222')], actions: ['s3:GetObject'], resources: [shared.arnForObjects('*')] }));
+    expect(byId(stack, 'AlbLogs').Properties.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault).toEqual({ SSEAlgorithm: 'AES256' });
+    expect(byId(stack, 'Shared').Properties.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault.SSEAlgorithm).toBe('aws:kms');
   });
 });
 

@@ -28,7 +28,7 @@ interface LoadedStack {
   readonly template: any;
   readonly parameters: Record<string, unknown>;
   /** Physical values of the resources, resolved lazily. */
-  readonly resolved: Map<string, { ref: unknown; attrs: Record<string, unknown> }>;
+  readonly resolved: Map<string, { ref: unknown; attrs: Record<string, unknown>; modelled: boolean }>;
 }
 
 export interface Resource {
@@ -283,12 +283,12 @@ export class AccessModel {
     return this.stacks.find((s) => s.name === name)!;
   }
 
-  private physical(stack: LoadedStack, logicalId: string): { ref: unknown; attrs: Record<string, any> } {
+  private physical(stack: LoadedStack, logicalId: string): { ref: unknown; attrs: Record<string, any>; modelled: boolean } {
     const cached = stack.resolved.get(logicalId);
     if (cached) return cached;
     const r = stack.template.Resources?.[logicalId];
     if (!r) throw new Error(`${stack.name}: no resource ${logicalId}`);
-    const entry = { ref: undefined as unknown, attrs: {} as Record<string, any> };
+    const entry = { ref: undefined as unknown, attrs: {} as Record<string, any>, modelled: true };
     stack.resolved.set(logicalId, entry);
     const props = r.Properties ?? {};
     const named = (prop: string, fallback: string) => (props[prop] !== undefined ? String(this.resolve(stack, props[prop])) : fallback);
@@ -372,6 +372,7 @@ export class AccessModel {
         break;
       }
       default: {
+        entry.modelled = false;
         const service = r.Type.split('::')[1].toLowerCase();
         entry.ref = logicalId;
         entry.attrs = { Arn: `arn:${PARTITION}:${service}:${region}:${account}:${id}` };
@@ -393,8 +394,11 @@ export class AccessModel {
           const [logicalId, attr] = Array.isArray(arg) ? arg : String(arg).split(/\.(.+)/);
           const p = this.physical(stack, logicalId);
           const v = p.attrs[attr];
-          if (v === undefined) throw new Error(`${stack.name}: no attribute ${attr} of ${logicalId}`);
-          return v;
+          if (v !== undefined) return v;
+          // Attributes of resources that no policy here decides on (a security group's id, a load
+          // balancer's DNS name) are opaque values; a modelled resource's missing attribute is an error.
+          if (!p.modelled) return `${logicalId}.${attr}`;
+          throw new Error(`${stack.name}: no attribute ${attr} of ${logicalId}`);
         }
         case 'Fn::Join': {
           const [sep, parts] = arg;
