@@ -155,9 +155,12 @@ const MUTATION_BATCHES: Record<string, { mutate: string[]; tests: string[] }> = 
   client: { mutate: ['src/client/format.ts', 'src/client/crypto.ts'], tests: ['test/client/**/*.test.ts'] },
   trail: {
     mutate: ['src/trail/**/*.ts', 'src/keys/topic-policy.ts'],
-    tests: ['test/trail/**/*.test.ts', 'test/keys/rotation-policy*.test.ts', 'test/keys/topic-policy.test.ts', 'test/examples/**/*.test.ts'],
+    tests: ['test/trail/**/*.test.ts', 'test/keys/rotation-policy*.test.ts', 'test/keys/topic-policy.test.ts'],
   },
-  bucket: { mutate: ['src/bucket/**/*.ts', 'src/keys/key-policy.ts'], tests: ['test/bucket/**/*.test.ts', 'test/keys/key-policy.test.ts', 'test/examples/**/*.test.ts'] },
+  bucket: {
+    mutate: ['src/bucket/**/*.ts', 'src/keys/key-policy.ts'],
+    tests: ['test/bucket/**/*.test.ts', 'test/keys/key-policy.test.ts', 'test/platform/**/*.test.ts', 'test/examples/**/*.test.ts'],
+  },
   tenants: { mutate: ['src/keys/tenant-policy.ts'], tests: ['test/keys/tenant-keyring*.test.ts'] },
   // The pure policy builders against their own statement-by-statement tests and the access matrices
   // that evaluate what they write: a batch that finishes in well under an hour (the bucket batch
