@@ -1,9 +1,12 @@
 import { awscdk, javascript, JsonFile } from 'projen';
 import { UpdateSnapshot } from 'projen/lib/javascript';
 
-// aws-cdk-lib 2.257.0 is the first release that cdk-nag 3 accepts (Validations.of) and it has
-// s3.BlockedEncryptionType; 2.254.0-2.256.0 are skipped on purpose (their npm ci is broken).
-const CDK_VERSION = '2.257.0';
+// The peer floor. aws-cdk-lib 2.257.0 is the first release that cdk-nag 3 accepts, and it has
+// s3.BlockedEncryptionType; 2.258.0 is the first that gives validation plugins the construct tree
+// (IPolicyValidationContext.appConstruct), without which cdk-nag 3's packs added with
+// Validations.of(app).addPlugins(...) report a failure and no findings ("NagPack requires a
+// construct tree"). test/compliance/validations-plugin.test.ts proves it works at this floor.
+const CDK_VERSION = '2.258.0';
 
 const project = new awscdk.AwsCdkConstructLibrary({
   author: 'cdk-s3-encryption contributors',
@@ -18,6 +21,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
   keywords: ['cdk', 'aws-cdk', 's3', 'kms', 'encryption', 'cdk-nag', 'compliance', 'sse-kms', 'sse-c', 'client-side-encryption'],
   packageManager: javascript.NodePackageManager.NPM,
   projenrcTs: true,
+  // Node.js 22 and 24, the maintained LTS lines, are what the suite runs on (scripts/setup/05-node.sh).
+  minNodeVersion: '22.0.0',
   repositoryUrl: 'https://github.com/cdk-s3-encryption/cdk-s3-encryption.git',
   license: 'Apache-2.0',
 
@@ -82,7 +87,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
   gitignore: ['/.tools/', '/cdk.out/', '/examples/cdk.out/', '/compliance-report/', '*.class', '/reports/', '/.stryker-tmp/'],
 });
 
-for (const p of ['/examples/', '/bench/', '/scripts/', '/.ci/', '/.tools/', '/compliance-report/', '/reports/', '/.stryker-tmp/', '/stryker/']) {
+for (const p of ['/lib/**/*.lambda.js', '/lib/**/*.lambda.d.ts', '/examples/', '/bench/', '/scripts/', '/.ci/', '/.tools/', '/compliance-report/', '/reports/', '/.stryker-tmp/', '/stryker/']) {
   project.addPackageIgnore(p);
 }
 
@@ -105,11 +110,16 @@ project.package.addField('exports', {
   './package.json': './package.json',
 });
 
-// Tools outside npm (Python checkers and servers, Java and Go peers) go into .tools/, made by
-// scripts/setup-tools.sh: idempotent, so every test run calls it.
+// TypeScript's `moduleResolution: node` (node10) ignores `exports`: typesVersions maps the subpath.
+project.package.addField('typesVersions', { '*': { client: ['lib/client/index.d.ts'] } });
+
+// Tools outside npm (Node.js 22 and 24, the newest aws-cdk-lib, Python checkers and servers, Java
+// and Go peers) go into .tools/, made by scripts/setup-tools.sh: idempotent, so every test run calls
+// it. With step names, only those steps run (the compliance job needs the checkers only).
 const setupTools = project.addTask('setup-tools', {
-  description: 'Install the non-npm test tools into .tools/ (Python venv, Java and Go peers)',
+  description: 'Install the non-npm test tools into .tools/ (Node.js 22 and 24, newest aws-cdk-lib, Python venvs, Java and Go peers)',
   exec: 'bash scripts/setup-tools.sh',
+  receiveArgs: true,
 });
 
 // The inner loop: unit tests only, no local servers, no tool install.
@@ -119,8 +129,19 @@ project.addTask('test:unit', {
   receiveArgs: true,
 });
 
-// `projen test` is the whole suite: tools, unit and integration tests, lint.
-project.testTask.prependSpawn(setupTools);
+// `projen test` is the whole suite: tools, then every test on Node.js 24 against the peer floor of
+// aws-cdk-lib, then the unit tests on Node.js 22 against the newest aws-cdk-lib (.tools/cdk-latest),
+// then lint. Deprecated aws-cdk-lib APIs fail both runs (JSII_DEPRECATED=fail).
+project.testTask.reset();
+project.testTask.spawn(setupTools);
+project.testTask.exec('PATH="$PWD/.tools/node24/bin:$PATH" EXPECTED_NODE_MAJOR=24 JSII_DEPRECATED=fail jest --ci --passWithNoTests=false', { receiveArgs: true });
+const testLatest = project.addTask('test:cdk-latest', {
+  description: 'Unit tests on Node.js 22 against the newest aws-cdk-lib (installed by setup-tools into .tools/cdk-latest)',
+  exec: 'PATH="$PWD/.tools/node22/bin:$PATH" EXPECTED_NODE_MAJOR=22 EXPECTED_CDK=latest JSII_DEPRECATED=fail jest --ci -c test/jest.cdk-latest.config.js',
+  receiveArgs: true,
+});
+project.testTask.spawn(testLatest);
+project.testTask.spawn(project.tasks.tryFind('eslint')!);
 // ts-jest compiles each test file on its own without reporting type errors: the tests, the
 // examples, the benchmarks and the scripts are type-checked as a whole here.
 const typecheck = project.addTask('typecheck:dev', {
@@ -137,7 +158,8 @@ project.packageTask.spawn(project.tasks.tryFind('package:js')!);
 project.addTask('compliance', {
   description: 'Synthesize the examples/ app with every compliance check and print the summary',
   steps: [
-    { spawn: 'setup-tools' },
+    // Only the Python checkers: the servers, the Java and Go peers are for the test suite.
+    { exec: 'bash scripts/setup-tools.sh 10-checkers' },
     { exec: 'ts-node --project test/tsconfig.json examples/compliance.ts', receiveArgs: true },
   ],
 });

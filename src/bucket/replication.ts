@@ -43,7 +43,9 @@ export function replicate(
   const roleScope = destinationOwned ? target.bucket : source;
   const roleId = destinationOwned ? `ReplicationRoleFrom${source.node.addr.slice(0, 10)}` : 'ReplicationRole';
   if (Stack.of(roleScope) !== Stack.of(source)) {
-    Stack.of(source).addDependency(Stack.of(roleScope), 'the replication destination and role must exist first');
+    // The replication destination and role must exist first. A construct dependency between stacks
+    // becomes a stack dependency (Stack#addDependency is deprecated in newer aws-cdk-lib releases).
+    Stack.of(source).node.addDependency(Stack.of(roleScope));
   }
   const role = new iam.Role(roleScope, roleId, {
     roleName: PhysicalName.GENERATE_IF_NEEDED,

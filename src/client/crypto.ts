@@ -65,7 +65,7 @@ export function gcmDecryptor(p: GcmParams): crypto.DecipherGCM {
   return d;
 }
 
-export function cbcDecryptor(key: Buffer, iv: Buffer): crypto.Decipheriv {
+export function cbcDecryptor(key: Buffer, iv: Buffer): crypto.Decipher {
   return crypto.createDecipheriv('aes-256-cbc', key, iv);
 }
 

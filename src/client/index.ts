@@ -16,8 +16,11 @@
  *   BATCH_COPY_MAX_OBJECT_BYTES (docs/reencryption.md)
  *
  * Not part of the jsii API: this subpath is plain TypeScript for Node.js. Install your own
- * @aws-sdk/client-s3 and @aws-sdk/client-kms (v3).
+ * @aws-sdk/client-s3 and @aws-sdk/client-kms (v3): without them, loading this entry point fails with
+ * an error that names them.
  */
+// First: a missing AWS SDK package is named, with the command that installs it.
+import './sdk-check';
 export { S3EncryptionClient } from './client';
 export type {
   S3EncryptionClientProps,

@@ -370,7 +370,7 @@ export class SseCustomerKey {
       Metadata: head.Metadata,
       StorageClass: head.StorageClass,
       Tagging: tagging.TagSet && tagging.TagSet.length > 0
-        ? new URLSearchParams(tagging.TagSet.map((t) => [t.Key ?? '', t.Value ?? ''])).toString()
+        ? new URLSearchParams(tagging.TagSet.map((t): [string, string] => [t.Key ?? '', t.Value ?? ''])).toString()
         : undefined,
       ...options.newKey.requestParams(),
     }), sendOptions);

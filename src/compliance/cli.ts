@@ -7,7 +7,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { IPolicyValidationPluginBeta1 } from 'aws-cdk-lib';
+import { IPolicyValidationPlugin } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, HIPAASecurityChecks, NagPack, NIST80053R5Checks, PCIDSS321Checks } from 'cdk-nag';
 import { Checker, loadApp, runCheckers } from './cli/checkers';
 import { ControlTowerControls, resourceTypesOf } from './cli/control-tower';
@@ -26,7 +26,7 @@ export interface CliIo {
    * Loads the Control Tower controls (narrowed per template to the controls that can apply), or a
    * validator run whole on every template; undefined when the package is not installed.
    */
-  readonly loadControlTower?: () => ControlTowerControls | IPolicyValidationPluginBeta1 | undefined;
+  readonly loadControlTower?: () => ControlTowerControls | IPolicyValidationPlugin | undefined;
   /** Replaces the cdk-nag packs (tests use it to make a checker fail). */
   readonly packs?: (names: string[]) => NagPack[];
 }

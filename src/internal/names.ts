@@ -20,3 +20,12 @@ export function generatedBucketName(scope: IConstruct, id: string): string {
   const region = Token.isUnresolved(stack.region) ? Aws.REGION : stack.region;
   return `${prefix}-${hash}-${account}-${region}`;
 }
+
+/**
+ * A text as an IAM role description takes it: IAM's pattern is
+ * [\u0009\u000A\u000D\u0020-\u007E\u00A1-\u00FF]* and at most 1000 characters (IAM API Reference,
+ * CreateRole), so any other character (of an object-key prefix, say) becomes '?'.
+ */
+export function iamDescription(text: string): string {
+  return text.replace(/[^\u0009\u000A\u000D\u0020-\u007E\u00A1-\u00FF]/g, '?').slice(0, 1000);
+}

@@ -226,8 +226,7 @@ export class SseCustomerKeySecret extends Construct {
       // The generated first version is already a valid key; rotating at once would only burn a version.
       rotateImmediatelyOnUpdate: false,
     });
-    schedule.addDependency(permission);
-    schedule.node.addDependency(policy);
+    schedule.node.addDependency(permission, policy);
 
     if (!props.vpc) {
       warnWeakened(this, 'vpc', 'the rotation function runs outside a VPC; give a VPC with a route to Secrets Manager to keep it inside one.',

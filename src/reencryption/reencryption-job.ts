@@ -5,6 +5,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { buildCreateJobInputs, ReencryptionJobParameters } from './create-job';
 import { EncryptedBucket, ObjectEncryption } from '../bucket/encrypted-bucket';
+import { iamDescription } from '../internal/names';
 import { checkIntRange, invalidProp, warnWeakened } from '../internal/validation';
 import { renderStatements, s3UsageConditions } from '../keys/key-policy';
 
@@ -141,7 +142,8 @@ export class ReencryptionJob extends Construct {
 
     this.role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('batchoperations.s3.amazonaws.com'),
-      description: `S3 Batch Operations re-encrypting ${prefix ? `s3://…/${prefix}` : 'the objects'} of ${bucket.node.path}`,
+      // IAM takes Latin-1 role descriptions only; an object-key prefix may hold any character.
+      description: iamDescription(`S3 Batch Operations re-encrypting ${prefix ? `s3://.../${prefix}` : 'the objects'} of ${bucket.node.path}`),
     });
 
     const inventory = this.encryptionInventory(bucket, props.inventoryFrequency);
@@ -372,4 +374,3 @@ export class ReencryptionJob extends Construct {
     }
   }
 }
-

@@ -178,7 +178,7 @@ describe('jsii-pacmak builds the other languages from a fresh jsii compile of sr
     // node_modules; pacmak then points go.mod at them with replace directives.
     const deps = ['cdk-nag', '@aws-cdk/cloud-assembly-schema', '@aws-cdk/asset-awscli-v1', '@aws-cdk/asset-node-proxy-agent-v6'];
     await pacmak('go', ['--code-only', ...deps.map((d) => path.join(REPO_ROOT, 'node_modules', d))], undefined, 'go (dependency bindings)');
-    // sum.golang.org has no entry for aws-cdk-go/awscdk/v2 v2.257.0 through this proxy; go.sum still pins what was fetched.
+    // sum.golang.org has no entry for aws-cdk-go/awscdk/v2 v2.258.0 through this proxy; go.sum still pins what was fetched.
     await pacmak('go', [], { GONOSUMDB: 'github.com/aws/aws-cdk-go', GOFLAGS: '-buildvcs=false' });
     const dir = path.join(stage, 'dist', 'go', 'cdks3encryption');
     expect(readFileSync(path.join(dir, 'go.mod'), 'utf8')).toMatch(/^module github\.com\/cdk-s3-encryption\/cdk-s3-encryption-go\/cdks3encryption$/m);
@@ -195,7 +195,7 @@ describe('jsii-pacmak builds the other languages from a fresh jsii compile of sr
     writeFileSync(path.join(appDir, 'go.mod'), [
       'module example.com/cdks3encryptionapp', '', 'go 1.25', '',
       'require (',
-      '\tgithub.com/aws/aws-cdk-go/awscdk/v2 v2.257.0',
+      '\tgithub.com/aws/aws-cdk-go/awscdk/v2 v2.258.0',
       '\tgithub.com/aws/jsii-runtime-go v1.140.0',
       '\tgithub.com/cdk-s3-encryption/cdk-s3-encryption-go/cdks3encryption v0.0.0',
       ')', '',
@@ -267,7 +267,7 @@ const JAVA_APP_POM = `<?xml version="1.0" encoding="UTF-8"?>
   <artifactId>cdk-s3-encryption-java-app</artifactId>
   <version>0.0.0</version>
   <dependencies>
-    <dependency><groupId>software.amazon.awscdk</groupId><artifactId>aws-cdk-lib</artifactId><version>2.257.0</version></dependency>
+    <dependency><groupId>software.amazon.awscdk</groupId><artifactId>aws-cdk-lib</artifactId><version>2.258.0</version></dependency>
     <dependency><groupId>software.constructs</groupId><artifactId>constructs</artifactId><version>10.5.1</version></dependency>
     <dependency><groupId>io.github.cdklabs</groupId><artifactId>cdknag</artifactId><version>3.0.2</version></dependency>
   </dependencies>

@@ -195,6 +195,17 @@ describe('ReencryptionJob from one CMK to another', () => {
   }
   const { stack, job, template } = withKeys();
 
+  test('the role description is one IAM accepts (Latin-1 only, IAM API Reference, CreateRole), whatever the prefix', () => {
+    const IAM_DESCRIPTION = /^[\u0009\u000A\u000D\u0020-\u007E\u00A1-\u00FF]{0,1000}$/;
+    const description = (t: Template) => Object.values<any>(t.findResources('AWS::IAM::Role')).find((r) => /Batch Operations/.test(r.Properties.Description)).Properties.Description;
+    expect(description(template)).toBe('S3 Batch Operations re-encrypting s3://.../tenant-a/ of Test/Data');
+    const s2 = new Stack(new App(), 'Test', { env: ENV });
+    new ReencryptionJob(s2, 'Reencrypt', { bucket: new EncryptedBucket(s2, 'Data'), source: ReencryptionSource.SSE_S3, keyPrefix: 'テナント/δ/' });
+    const d = description(Template.fromStack(s2));
+    expect(d).toMatch(IAM_DESCRIPTION);
+    expect(d).toBe('S3 Batch Operations re-encrypting s3://.../????/?/ of Test/Data');
+  });
+
   test('the role may only Decrypt with the source keys, through S3, for this bucket', () => {
     const s = roleStatements(template).find((x) => x.Sid === 'DecryptObjectsWithTheSourceKeys');
     expect(actionsOf(s)).toEqual(['kms:Decrypt']);

@@ -12,7 +12,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { CfnGuardValidator } from '@cdklabs/cdk-validator-cfnguard';
-import { CfnResource, Stack } from 'aws-cdk-lib';
+import { App, CfnResource, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks, HIPAASecurityChecks, NagPack, NIST80053R5Checks, PCIDSS321Checks } from 'cdk-nag';
 import { IConstruct } from 'constructs';
@@ -128,7 +128,7 @@ export function nagFindings(scope: IConstruct, includeOwnPack = false): Finding[
 
 /** What controlTowerFindings needs of a validator (a CfnGuardValidator, or a stand-in in tests). */
 export interface TemplateValidator {
-  validate(context: { templatePaths: string[] }): unknown;
+  validate(context: { templatePaths: string[]; appConstruct: IConstruct }): unknown;
 }
 
 /**
@@ -147,7 +147,8 @@ export function controlTowerFindings(templatePaths: string[], acknowledged: Find
   if (guard instanceof CfnGuardValidator && (guard.ruleIds ?? []).length === 0) fail('the validator loaded no rules');
   let report: any;
   try {
-    report = guard.validate({ templatePaths });
+    // cfn-guard reads the template files only; the context still names a construct tree.
+    report = guard.validate({ templatePaths, appConstruct: new App() });
   } catch (e) {
     fail(`the validator threw: ${(e as Error).message.trim()}`);
   }

@@ -6,9 +6,10 @@
  * applied here.
  */
 import * as path from 'node:path';
-import { App, IPolicyValidationPluginBeta1, Stack } from 'aws-cdk-lib';
+import { App, IPolicyValidationPlugin, Stack } from 'aws-cdk-lib';
 import { CfnInclude } from 'aws-cdk-lib/cloudformation-include';
 import { NagPack } from 'cdk-nag';
+import { IConstruct } from 'constructs';
 import { Acknowledgement, InputError, InputErrors, Template } from './reader';
 
 export type Level = 'error' | 'warning';
@@ -51,7 +52,7 @@ export type Checker =
     readonly kind: 'guard';
     readonly name: string;
     /** The validator for one template; undefined when none of its controls can apply there. */
-    readonly pluginFor: (template: Template) => IPolicyValidationPluginBeta1 | undefined;
+    readonly pluginFor: (template: Template) => IPolicyValidationPlugin | undefined;
   };
 
 /** Loads every template into one app (a trail in one template covers buckets of another). */
@@ -93,7 +94,7 @@ export function runCheckers(templates: Template[], stacks: Map<string, Stack>, c
           for (const f of runNag(checker.pack, stacks.get(t.file)!, t.file)) record(f);
         } else {
           const plugin = checker.pluginFor(t);
-          if (plugin) for (const f of runGuard(plugin, t.file)) record(f);
+          if (plugin) for (const f of runGuard(plugin, t.file, stacks.get(t.file)!.node.root)) record(f);
           else progress(`[${i + 1}/${templates.length}] ${shown(t.file)}: no Control Tower control reports on its resource types`);
         }
       } catch (e) {
@@ -120,13 +121,14 @@ function runNag(pack: NagPack, stack: Stack, file: string): CheckFinding[] {
   return out;
 }
 
-function runGuard(plugin: IPolicyValidationPluginBeta1, file: string): CheckFinding[] {
+function runGuard(plugin: IPolicyValidationPlugin, file: string, appConstruct: IConstruct): CheckFinding[] {
   const out: CheckFinding[] = [];
-  const report = plugin.validate({ templatePaths: [file] });
+  // cfn-guard reads the template files; the construct tree is the one the templates were loaded into.
+  const report = plugin.validate({ templatePaths: [file], appConstruct });
   for (const v of report.violations) {
     for (const r of v.violatingResources) {
       const level: Level = (v as any).severity === 'warning' ? 'warning' : 'error';
-      out.push({ checker: 'ControlTower', rule: v.ruleName, level, template: r.templatePath || file, logicalId: r.resourceLogicalId, message: v.description.split('\n')[0] });
+      out.push({ checker: 'ControlTower', rule: v.ruleName, level, template: r.templatePath || file, logicalId: r.resourceLogicalId ?? r.constructPath ?? '(no resource)', message: v.description.split('\n')[0] });
     }
   }
   return out;

@@ -11,7 +11,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { IPolicyValidationPluginBeta1 } from 'aws-cdk-lib';
+import { IPolicyValidationPlugin } from 'aws-cdk-lib';
 
 const TYPE = /AWS::[A-Za-z0-9]+::[A-Za-z0-9]+(?:::[A-Za-z0-9]+)?/g;
 /** The "Reports on:" block of a rule file's header: comment lines up to the first empty one. */
@@ -24,7 +24,7 @@ export function typesOfRuleFile(text: string): Set<string> {
 }
 
 interface GuardModule {
-  readonly CfnGuardValidator: new (props?: { controlTowerRulesEnabled?: boolean; rules?: string[] }) => IPolicyValidationPluginBeta1;
+  readonly CfnGuardValidator: new (props?: { controlTowerRulesEnabled?: boolean; rules?: string[] }) => IPolicyValidationPlugin;
 }
 
 /** One rule file and the resource types it mentions (empty: applies to any template). */
@@ -82,13 +82,13 @@ export class ControlTowerControls {
     return new ControlTowerControls(mod, indexRuleFiles(dir));
   }
 
-  private readonly validators = new Map<string, IPolicyValidationPluginBeta1>();
+  private readonly validators = new Map<string, IPolicyValidationPlugin>();
 
   constructor(private readonly mod: GuardModule, public readonly rules: readonly ControlRuleFile[]) {
     if (rules.length === 0) throw new Error('@cdklabs/cdk-validator-cfnguard has no Control Tower rule file: reinstall it');
   }
 
-  public forTypes(resourceTypes: ReadonlySet<string>): IPolicyValidationPluginBeta1 | undefined {
+  public forTypes(resourceTypes: ReadonlySet<string>): IPolicyValidationPlugin | undefined {
     const files = ruleFilesFor(this.rules, resourceTypes);
     if (files.length === 0) return undefined;
     const key = files.join('\n');
