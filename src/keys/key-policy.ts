@@ -1,6 +1,7 @@
-import { Aws, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Aws, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import { RegionInfo } from 'aws-cdk-lib/region-info';
 import { Construct } from 'constructs';
 
 /**
@@ -173,7 +174,38 @@ export function createManagedKey(scope: Construct, id: string, options: ManagedK
   return key;
 }
 
-/** Renders statements as the JSON a user pastes into a key policy they own. */
+/**
+ * Renders statements as the JSON a user pastes into a key policy they own: with the stack's account
+ * and Region known at synth, the account, Region, partition and URL suffix are literal values (no
+ * `Ref` or `Fn::Join` of pseudo parameters). What only a deployment knows (the ARN of a role of the
+ * app) stays as CloudFormation writes it.
+ */
 export function renderStatements(scope: Construct, statements: iam.PolicyStatement[]): string {
-  return JSON.stringify(Stack.of(scope).resolve(statements.map((s) => s.toStatementJson())));
+  const stack = Stack.of(scope);
+  const pseudo: Record<string, string> = {};
+  if (!Token.isUnresolved(stack.account)) pseudo['AWS::AccountId'] = stack.account;
+  if (!Token.isUnresolved(stack.region)) {
+    const info = RegionInfo.get(stack.region);
+    pseudo['AWS::Region'] = stack.region;
+    if (info.partition) pseudo['AWS::Partition'] = info.partition;
+    if (info.domainSuffix) pseudo['AWS::URLSuffix'] = info.domainSuffix;
+  }
+  return JSON.stringify(literal(stack.resolve(statements.map((s) => s.toStatementJson())), pseudo));
+}
+
+/** Replaces the pseudo parameters it knows, and joins what became all literal. */
+function literal(value: unknown, pseudo: Record<string, string>): unknown {
+  if (Array.isArray(value)) return value.map((v) => literal(v, pseudo));
+  if (value === null || typeof value !== 'object') return value;
+  const entries = Object.entries(value as Record<string, unknown>);
+  if (entries.length === 1) {
+    const [fn, arg] = entries[0];
+    if (fn === 'Ref' && typeof arg === 'string' && pseudo[arg] !== undefined) return pseudo[arg];
+    if (fn === 'Fn::Join' && Array.isArray(arg) && arg.length === 2 && typeof arg[0] === 'string' && Array.isArray(arg[1])) {
+      const parts = arg[1].map((p) => literal(p, pseudo));
+      if (parts.every((p) => typeof p === 'string')) return parts.join(arg[0]);
+      return { 'Fn::Join': [arg[0], parts] };
+    }
+  }
+  return Object.fromEntries(entries.map(([k, v]) => [k, literal(v, pseudo)]));
 }

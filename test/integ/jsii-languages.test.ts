@@ -201,7 +201,7 @@ describe('jsii-pacmak builds the other languages from a fresh jsii compile of sr
       ')', '',
       local('github.com/cdk-s3-encryption/cdk-s3-encryption-go/cdks3encryption', 'cdks3encryption'),
       local('github.com/cdklabs/cdk-nag-go/cdknag/v3', 'cdknag'),
-      local('github.com/cdklabs/cloud-assembly-schema-go/awscdkcloudassemblyschema/v53', 'awscdkcloudassemblyschema'),
+      local('github.com/cdklabs/cloud-assembly-schema-go/awscdkcloudassemblyschema/v54', 'awscdkcloudassemblyschema'),
       local('github.com/cdklabs/awscdk-asset-awscli-go/awscliv1/v2', 'awscliv1'),
       local('github.com/cdklabs/awscdk-asset-node-proxy-agent-go/nodeproxyagentv6/v2', 'nodeproxyagentv6'),
       '',

@@ -185,17 +185,28 @@ describe('createManagedKey', () => {
   });
 });
 
-test('renderStatements: the statements as JSON a user pastes into a key policy', () => {
-  const stack = new Stack(new App(), 'R', { env: { account: ACCOUNT, region: REGION } });
-  const rendered = JSON.parse(renderStatements(stack, [serviceUsageStatement('S', 'logs.amazonaws.com', ['kms:Decrypt']), denyCreateGrantStatement()]));
-  expect(rendered).toHaveLength(2);
-  expect(rendered[0]).toEqual({
-    Sid: 'S',
-    Effect: 'Allow',
-    Principal: { Service: 'logs.amazonaws.com' },
-    Action: 'kms:Decrypt',
-    Resource: '*',
-    Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+describe('renderStatements: the statements as JSON a user pastes into a key policy', () => {
+  test('with the account and Region known: literal values, no pseudo parameters', () => {
+    const stack = new Stack(new App(), 'R', { env: { account: ACCOUNT, region: 'cn-north-1' } });
+    const rendered = renderStatements(stack, [serviceUsageStatement('S', 'logs.amazonaws.com', ['kms:Decrypt']), s3UsageStatement('U', ['arn:aws-cn:s3:::b'])]);
+    expect(rendered).not.toMatch(/Ref|Fn::/);
+    const [service, usage] = JSON.parse(rendered);
+    expect(service).toEqual({
+      Sid: 'S', Effect: 'Allow', Principal: { Service: 'logs.amazonaws.com' }, Action: 'kms:Decrypt', Resource: '*',
+      Condition: { StringEquals: { 'aws:SourceAccount': ACCOUNT } },
+    });
+    // The partition comes from the Region (aws-cn here), as the account root's ARN needs it.
+    expect(usage.Principal).toEqual({ AWS: `arn:aws-cn:iam::${ACCOUNT}:root` });
+    expect(usage.Condition.StringEquals).toEqual({ 'kms:ViaService': 's3.cn-north-1.amazonaws.com', 'kms:CallerAccount': ACCOUNT });
   });
-  expect(rendered[1].Sid).toBe('DenyCreateGrantUnlessForAnAwsResource');
+
+  test('an environment-agnostic stack keeps the pseudo parameters, and a deploy-time ARN stays as written', () => {
+    const stack = new Stack(new App(), 'R');
+    const role = new iam.Role(stack, 'Role', { assumedBy: new iam.AccountRootPrincipal() });
+    const st = new iam.PolicyStatement({ sid: 'R', principals: [role], actions: ['kms:Decrypt'], resources: ['*'] });
+    const [rendered] = JSON.parse(renderStatements(stack, [st, denyCreateGrantStatement()]));
+    expect(rendered.Principal).toEqual({ AWS: { 'Fn::GetAtt': [expect.stringMatching(/^Role/), 'Arn'] } });
+    const [usage] = JSON.parse(renderStatements(stack, [s3UsageStatement('U', [BUCKET_ARN])]));
+    expect(usage.Condition.StringEquals['kms:CallerAccount']).toEqual({ Ref: 'AWS::AccountId' });
+  });
 });
