@@ -107,12 +107,21 @@ describe('the README quick start in a fresh app', () => {
 });
 
 /**
- * What the quick start keeps, as the README explains: the three compliance packs ask for a replica
- * of each bucket in another Region (`replication`), and cdk-nag's AwsSolutions-IAM5 and the packs'
- * IAMNoInlinePolicy are about the Reader role the user wrote (an inline default policy whose object
- * grant must end in `/*`).
+ * What the quick start keeps, as the README's "What the quick start's check reports" says: HIPAA,
+ * NIST and PCI ask for a replica of each of its 4 buckets in another Region (`replication`), and
+ * the rest is about the Reader role the quick start writes: an inline default policy (3 packs'
+ * IAMNoInlinePolicy) with the wildcard read actions aws-cdk-lib's grantRead names and the objects
+ * ARN `<bucket>/*` (4 AwsSolutions-IAM5).
  */
-const QUICK_START_FINDINGS: Record<string, number> = {};
+const QUICK_START_FINDINGS: Record<string, number> = {
+  'AwsSolutions-IAM5': 4,
+  'HIPAA.Security-IAMNoInlinePolicy': 1,
+  'HIPAA.Security-S3BucketReplicationEnabled': 4,
+  'NIST.800.53.R5-IAMNoInlinePolicy': 1,
+  'NIST.800.53.R5-S3BucketReplicationEnabled': 4,
+  'PCI.DSS.321-IAMNoInlinePolicy': 1,
+  'PCI.DSS.321-S3BucketReplicationEnabled': 4,
+};
 
 describe('the client, as installed', () => {
   test('loads from CommonJS and from ESM', () => {

@@ -192,7 +192,11 @@ describe('renderStatements: the statements as JSON a user pastes into a key poli
     expect(rendered).not.toMatch(/Ref|Fn::/);
     const [service, usage] = JSON.parse(rendered);
     expect(service).toEqual({
-      Sid: 'S', Effect: 'Allow', Principal: { Service: 'logs.amazonaws.com' }, Action: 'kms:Decrypt', Resource: '*',
+      Sid: 'S',
+      Effect: 'Allow',
+      Principal: { Service: 'logs.amazonaws.com' },
+      Action: 'kms:Decrypt',
+      Resource: '*',
       Condition: { StringEquals: { 'aws:SourceAccount': ACCOUNT } },
     });
     // The partition comes from the Region (aws-cn here), as the account root's ARN needs it.
