@@ -217,8 +217,11 @@ describe('jsii-pacmak builds the other languages from a fresh jsii compile of sr
 });
 
 function metadataWithoutTraces(file: string): Record<string, unknown[]> {
-  const metadata = JSON.parse(readFileSync(file, 'utf8')) as Record<string, Array<{ type: string }>>;
-  return Object.fromEntries(Object.entries(metadata).map(([p, entries]) => [p, entries.filter((e) => e.type !== 'aws:cdk:creationStack')]));
+  const metadata = JSON.parse(readFileSync(file, 'utf8')) as Record<string, Array<{ type: string; trace?: string[] }>>;
+  // Since aws-cdk-lib 2.258.0 other entries (acknowledgements) carry the stack trace of their call too.
+  return Object.fromEntries(Object.entries(metadata).map(([p, entries]) => [p, entries
+    .filter((e) => e.type !== 'aws:cdk:creationStack')
+    .map(({ trace: _trace, ...rest }) => rest)]));
 }
 
 function treePaths(file: string, stack: string): string[] {

@@ -8,14 +8,14 @@
  *   new S3Client({ endpoint: minio.endpoint, region: 'us-east-1', forcePathStyle: true,
  *     credentials: minio, requestHandler: { httpsAgent: new https.Agent({ ca: minio.caCert }) } });
  */
-import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import * as https from 'node:https';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
-import { freePort } from './moto-server';
+import { freePort, startProcess, waitUntilReady, withRetries } from './local-process';
 
 export interface MinioServer {
   /** e.g. https://127.0.0.1:41234 */
@@ -35,9 +35,6 @@ const REPO_ROOT = path.resolve(__dirname, '..', '..');
 /** Written by scripts/setup/40-minio.sh, which owns the pinned version. */
 const MINIO_PATH_FILE = path.join(REPO_ROOT, '.tools', 'minio', 'path');
 
-const live = new Set<ChildProcess>();
-let exitHookInstalled = false;
-
 export function minioBinary(): string {
   const bin = existsSync(MINIO_PATH_FILE) ? readFileSync(MINIO_PATH_FILE, 'utf8').trim() : '';
   if (!bin || !existsSync(bin)) {
@@ -48,11 +45,6 @@ export function minioBinary(): string {
 
 export async function startMinio(options: { startTimeoutMs?: number } = {}): Promise<MinioServer> {
   const bin = minioBinary();
-  if (!exitHookInstalled) {
-    exitHookInstalled = true;
-    // An interrupted run must not leave servers behind.
-    process.once('exit', () => { for (const c of live) { try { c.kill('SIGKILL'); } catch { /* gone */ } } });
-  }
   const dir = mkdtempSync(path.join(os.tmpdir(), 'minio-test-'));
   const certsDir = path.join(dir, 'certs');
   mkdirSync(certsDir);
@@ -63,22 +55,12 @@ export async function startMinio(options: { startTimeoutMs?: number } = {}): Pro
     '-keyout', path.join(certsDir, 'private.key'), '-out', path.join(certsDir, 'public.crt'),
   ], { stdio: 'pipe' });
   const caCert = readFileSync(path.join(certsDir, 'public.crt'), 'utf8');
-
-  let lastError: Error | undefined;
   try {
-    // A port can be taken between probing and binding; retry with new ports.
-    for (let attempt = 0; attempt < 3; attempt++) {
-      try {
-        return await launch(bin, dir, caCert, options.startTimeoutMs ?? 60_000);
-      } catch (e) {
-        lastError = e as Error;
-      }
-    }
+    return await withRetries(3, 'MinIO', () => launch(bin, dir, caCert, options.startTimeoutMs ?? 60_000));
   } catch (e) {
-    lastError = e as Error;
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
   }
-  rmSync(dir, { recursive: true, force: true });
-  throw lastError ?? new Error('MinIO did not start');
 }
 
 async function launch(bin: string, dir: string, caCert: string, startTimeoutMs: number): Promise<MinioServer> {
@@ -87,7 +69,7 @@ async function launch(bin: string, dir: string, caCert: string, startTimeoutMs: 
   const accessKeyId = 'minio-test';
   const secretAccessKey = randomBytes(18).toString('base64url');
   const dataDir = path.join(dir, `data-${port}`);
-  const child = spawn(bin, [
+  const proc = startProcess(bin, [
     'server', '--quiet', '--address', `127.0.0.1:${port}`, '--console-address', `127.0.0.1:${consolePort}`,
     '--certs-dir', path.join(dir, 'certs'), dataDir,
   ], {
@@ -99,50 +81,26 @@ async function launch(bin: string, dir: string, caCert: string, startTimeoutMs: 
       MINIO_BROWSER: 'off',
       MINIO_UPDATE: 'off',
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  live.add(child);
-  let output = '';
-  const append = (b: Buffer) => { output = (output + b.toString('utf8')).slice(-64 * 1024); };
-  child.stdout?.on('data', append);
-  child.stderr?.on('data', append);
-  let exited = false;
-  const exitPromise = new Promise<void>((resolve) => {
-    child.once('exit', () => { exited = true; live.delete(child); resolve(); });
-    child.once('error', (err) => { append(Buffer.from(String(err))); exited = true; live.delete(child); resolve(); });
-  });
-  let stopped = false;
-  const stop = async (): Promise<void> => {
-    if (stopped) return;
-    stopped = true;
-    if (!exited) {
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => { if (!exited) child.kill('SIGKILL'); }, 5_000);
-      await exitPromise;
-      clearTimeout(timer);
-    }
-    rmSync(dir, { recursive: true, force: true });
-  };
-
   const agent = new https.Agent({ ca: caCert, keepAlive: false });
-  const deadline = Date.now() + startTimeoutMs;
   try {
-    while (Date.now() < deadline) {
-      if (exited) throw new Error(`MinIO exited before answering on port ${port}:\n${output}`);
-      if (await ready(port, agent)) {
-        return { endpoint: `https://127.0.0.1:${port}`, port, accessKeyId, secretAccessKey, caCert, logs: () => output, stop };
-      }
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    throw new Error(`MinIO did not become ready on port ${port} within ${startTimeoutMs} ms:\n${output}`);
+    await waitUntilReady(proc, `MinIO on port ${port}`, startTimeoutMs, () => ready(port, agent));
   } catch (e) {
-    // Kill this attempt's process but keep the certificate directory for a retry.
-    if (!exited) { child.kill('SIGKILL'); await exitPromise; }
+    // Stop this attempt's process but keep the certificate directory for a retry.
+    await proc.stop();
     rmSync(dataDir, { recursive: true, force: true });
     throw e;
   } finally {
     agent.destroy();
   }
+  let stopped = false;
+  const stop = async (): Promise<void> => {
+    if (stopped) return;
+    stopped = true;
+    await proc.stop();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  return { endpoint: `https://127.0.0.1:${port}`, port, accessKeyId, secretAccessKey, caCert, logs: () => proc.logs(), stop };
 }
 
 function ready(port: number, agent: https.Agent): Promise<boolean> {

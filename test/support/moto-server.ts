@@ -9,11 +9,12 @@
  *
  * The server is killed by stop(), and also when the test process exits, so no stray process survives.
  */
-import { ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import * as http from 'node:http';
-import * as net from 'node:net';
 import * as path from 'node:path';
+import { freePort, startProcess, waitUntilReady, withRetries } from './local-process';
+
+export { freePort };
 
 export interface MotoServer {
   /** Base URL, e.g. http://127.0.0.1:41234 */
@@ -43,34 +44,6 @@ export interface MotoServerOptions {
 const REPO_ROOT = path.resolve(__dirname, '..', '..');
 export const MOTO_SERVER_BIN = path.join(REPO_ROOT, '.tools', 'moto', 'bin', 'moto_server');
 
-const live = new Set<ChildProcess>();
-let exitHookInstalled = false;
-
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  // A crashed or interrupted test run must not leave servers behind.
-  process.once('exit', () => {
-    for (const child of live) {
-      try { child.kill('SIGKILL'); } catch { /* already gone */ }
-    }
-  });
-}
-
-/** Asks the OS for a free TCP port on 127.0.0.1. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => (port ? resolve(port) : reject(new Error('could not allocate a free port'))));
-    });
-  });
-}
-
 function probe(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const req = http.get({ host: '127.0.0.1', port, path: '/moto-api/data.json', timeout: 2000 }, (res) => {
@@ -87,79 +60,30 @@ export async function startMotoServer(options: MotoServerOptions = {}): Promise<
   if (!existsSync(binary)) {
     throw new Error(`moto is not installed (${binary} is missing): run \`npx projen setup-tools\` first.`);
   }
-  installExitHook();
   const startTimeoutMs = options.startTimeoutMs ?? 60_000;
-
-  // A port can be taken between probing and binding; retry a few times with a new port.
-  let lastError: Error | undefined;
-  for (let attempt = 0; attempt < 3; attempt++) {
+  return withRetries(3, 'moto server', async () => {
     const port = await freePort();
-    try {
-      return await launch(binary, port, startTimeoutMs, options.env ?? {});
-    } catch (e) {
-      lastError = e as Error;
-    }
-  }
-  throw lastError ?? new Error('moto server did not start');
-}
-
-async function launch(binary: string, port: number, startTimeoutMs: number, env: Record<string, string>): Promise<MotoServer> {
-  const child = spawn(binary, ['-H', '127.0.0.1', '-p', String(port)], {
-    cwd: REPO_ROOT,
-    env: {
-      ...process.env,
-      // Keep the server from reading or writing real AWS configuration.
-      AWS_ACCESS_KEY_ID: 'test',
-      AWS_SECRET_ACCESS_KEY: 'test',
-      AWS_DEFAULT_REGION: 'us-east-1',
-      MOTO_ALLOW_NONEXISTENT_REGION: 'true',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    const proc = startProcess(binary, ['-H', '127.0.0.1', '-p', String(port)], {
+      cwd: REPO_ROOT,
+      env: {
+        ...process.env,
+        // Keep the server from reading or writing real AWS configuration.
+        AWS_ACCESS_KEY_ID: 'test',
+        AWS_SECRET_ACCESS_KEY: 'test',
+        AWS_DEFAULT_REGION: 'us-east-1',
+        MOTO_ALLOW_NONEXISTENT_REGION: 'true',
+        ...options.env,
+      },
+    });
+    await waitUntilReady(proc, `moto server on port ${port}`, startTimeoutMs, () => probe(port));
+    return {
+      endpoint: `http://127.0.0.1:${port}`,
+      port,
+      pid: proc.pid,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      logs: () => proc.logs(),
+      stop: () => proc.stop(),
+    };
   });
-  live.add(child);
-
-  let output = '';
-  const append = (b: Buffer) => {
-    // Bounded so a chatty server cannot grow test memory without limit.
-    output = (output + b.toString('utf8')).slice(-64 * 1024);
-  };
-  child.stdout?.on('data', append);
-  child.stderr?.on('data', append);
-
-  let exited = false;
-  const exitPromise = new Promise<void>((resolve) => {
-    child.once('exit', () => { exited = true; live.delete(child); resolve(); });
-    child.once('error', (err) => { append(Buffer.from(String(err))); exited = true; live.delete(child); resolve(); });
-  });
-
-  const stop = async (): Promise<void> => {
-    if (exited) return;
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => { if (!exited) child.kill('SIGKILL'); }, 5_000);
-    await exitPromise;
-    clearTimeout(timer);
-  };
-
-  const deadline = Date.now() + startTimeoutMs;
-  while (Date.now() < deadline) {
-    if (exited) {
-      throw new Error(`moto server exited before answering on port ${port}:\n${output}`);
-    }
-    if (await probe(port)) {
-      const endpoint = `http://127.0.0.1:${port}`;
-      return {
-        endpoint,
-        port,
-        pid: child.pid ?? -1,
-        region: 'us-east-1',
-        credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-        logs: () => output,
-        stop,
-      };
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  await stop();
-  throw new Error(`moto server did not answer on port ${port} within ${startTimeoutMs} ms:\n${output}`);
 }
