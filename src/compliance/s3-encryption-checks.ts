@@ -18,6 +18,7 @@ import S3KeyDenialsAllowMultipart from './rules/S3KeyDenialsAllowMultipart';
 import S3ReplicationDestinationEncryptedInItsRegion from './rules/S3ReplicationDestinationEncryptedInItsRegion';
 import S3SseCBlockedUnlessChosen from './rules/S3SseCBlockedUnlessChosen';
 import S3TlsEnforcedAtLeast12 from './rules/S3TlsEnforcedAtLeast12';
+import { invalidInput } from '../internal/validation';
 
 /**
  * Properties of the S3EncryptionChecks pack.
@@ -67,10 +68,10 @@ export class S3EncryptionChecks extends NagPack {
     const maxRotation = props.maxRotationPeriodDays ?? 365;
     const minPending = props.minPendingWindowDays ?? 30;
     if (!Number.isInteger(maxRotation) || maxRotation < 90 || maxRotation > 2560) {
-      throw new Error(`S3EncryptionChecks: invalid maxRotationPeriodDays ${maxRotation}: must be a whole number from 90 to 2560`);
+      invalidInput(`S3EncryptionChecks: invalid maxRotationPeriodDays ${maxRotation}: must be a whole number from 90 to 2560`);
     }
     if (!Number.isInteger(minPending) || minPending < 7 || minPending > 30) {
-      throw new Error(`S3EncryptionChecks: invalid minPendingWindowDays ${minPending}: must be a whole number from 7 to 30`);
+      invalidInput(`S3EncryptionChecks: invalid minPendingWindowDays ${minPending}: must be a whole number from 7 to 30`);
     }
     this.rows = [
       {
@@ -173,7 +174,7 @@ export class S3EncryptionChecks extends NagPack {
   public validate(context: IPolicyValidationContext): PolicyValidationPluginReport {
     const tree = (context as { appConstruct?: IConstruct }).appConstruct ?? this.tree;
     if (!tree) {
-      throw new Error('S3EncryptionChecks: no construct tree to check; create the pack with the app: new S3EncryptionChecks(app)');
+      invalidInput('S3EncryptionChecks: no construct tree to check; create the pack with the app: new S3EncryptionChecks(app)');
     }
     return this.validateScope(tree);
   }

@@ -1,4 +1,4 @@
-import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { App, Duration, Errors, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -334,6 +334,18 @@ describe('weakened protections print a warning naming the rule they trip', () =>
 });
 
 describe('bad input fails at synth with the path, the prop, the value and the range', () => {
+  test('as aws-cdk-lib\'s own L2s fail: a ValidationError attached to the construct', () => {
+    const stack = new Stack(new App(), 'Test', { env: ENV });
+    let thrown: any;
+    try {
+      new EncryptedBucket(stack, 'Data', { keyRotationPeriod: Duration.days(89) });
+    } catch (e) {
+      thrown = e;
+    }
+    expect(Errors.isValidationError(thrown)).toBe(true);
+    expect(thrown.constructPath).toBe('Test/Data');
+    expect(thrown.message).toBe('Test/Data: invalid keyRotationPeriod (days) 89: must be a whole number from 90 to 2560');
+  });
   const topicOf = (s: Stack) => new sns.Topic(s, 'T');
   const key = (s: Stack) => new kms.Key(s, 'K');
   const cases: [string, (s: Stack) => EncryptedBucketProps, RegExp][] = [

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { App, CfnOutput, Duration, Fn, Stack, Validations } from 'aws-cdk-lib';
+import { App, CfnOutput, Duration, Errors, Fn, Stack, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as cloudtrail from 'aws-cdk-lib/aws-cloudtrail';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -588,6 +588,14 @@ describe('the pack', () => {
   test('rejects settings out of range', () => {
     expect(() => new S3EncryptionChecks(undefined, { maxRotationPeriodDays: 30 })).toThrow(/invalid maxRotationPeriodDays 30: must be a whole number from 90 to 2560/);
     expect(() => new S3EncryptionChecks(undefined, { minPendingWindowDays: 31 })).toThrow(/invalid minPendingWindowDays 31: must be a whole number from 7 to 30/);
+    // aws-cdk-lib's validation error, not attached to a construct (the pack is not one).
+    let thrown: unknown;
+    try {
+      new S3EncryptionChecks(undefined, { minPendingWindowDays: 31 });
+    } catch (e) {
+      thrown = e;
+    }
+    expect(Errors.isValidationError(thrown)).toBe(true);
   });
   test('a plain aws-cdk-lib bucket and key fail the rules they should', () => {
     const { stack } = stackOf();
