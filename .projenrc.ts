@@ -78,6 +78,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
       testTimeout: 120_000,
       snapshotSerializers: ['<rootDir>/test/support/snapshot-serializer.ts'],
       coveragePathIgnorePatterns: ['/node_modules/', '/test/'],
+      // Its package.json has the name of the installed copy in .tools/cdk-latest: one of them only.
+      modulePathIgnorePatterns: ['<rootDir>/scripts/setup/cdk-latest/'],
     },
   },
   eslintOptions: {
@@ -87,7 +89,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
   gitignore: ['/.tools/', '/cdk.out/', '/examples/cdk.out/', '/compliance-report/', '*.class', '/reports/', '/.stryker-tmp/'],
 });
 
-for (const p of ['/lib/**/*.lambda.js', '/lib/**/*.lambda.d.ts', '/examples/', '/bench/', '/scripts/', '/.ci/', '/.tools/', '/compliance-report/', '/reports/', '/.stryker-tmp/', '/stryker/']) {
+for (const p of ['/rosetta/', '/lib/**/*.lambda.js', '/lib/**/*.lambda.d.ts', '/examples/', '/bench/', '/scripts/', '/.ci/', '/.tools/', '/compliance-report/', '/reports/', '/.stryker-tmp/', '/stryker/']) {
   project.addPackageIgnore(p);
 }
 
@@ -154,6 +156,15 @@ project.testTask.spawn(typecheck);
 // and proven by test/integ/jsii-languages.test.ts (`package-all` stays for machines with every SDK).
 project.packageTask.reset();
 project.packageTask.spawn(project.tasks.tryFind('package:js')!);
+
+// Every TypeScript snippet of the README and of the API documentation (@example) compiles and is
+// translated for Python, Java, C# and Go, with the fixtures in rosetta/ (the context a snippet
+// leaves out: imports, and the variables it names). Node-only snippets (the client) are ```js.
+const rosetta = project.addTask('rosetta:extract', {
+  description: 'Compile and translate the README and API snippets with jsii-rosetta (strict: any error fails)',
+  exec: 'jsii-rosetta extract --strict --compile --output dist/rosetta/tablet.json .jsii',
+});
+project.postCompileTask.spawn(rosetta);
 
 project.addTask('compliance', {
   description: 'Synthesize the examples/ app with every compliance check and print the summary',

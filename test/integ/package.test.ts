@@ -83,7 +83,7 @@ describe('the tarball', () => {
 describe('the README quick start in a fresh app', () => {
   test('compiles, synthesizes, and `npx cdk-s3-encryption check` reports what the README says it keeps', () => {
     const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf-8');
-    const quickStart = /```ts\n([\s\S]*?)```/.exec(readme.slice(readme.indexOf('## Quick start')))![1];
+    const quickStart = /```ts[^\n]*\n([\s\S]*?)```/.exec(readme.slice(readme.indexOf('## Quick start')))![1];
     fs.writeFileSync(path.join(app, 'bin', 'app.ts'), quickStart);
     fs.writeFileSync(path.join(app, 'tsconfig.json'), JSON.stringify({
       compilerOptions: { target: 'ES2022', module: 'commonjs', moduleResolution: 'node', strict: true, skipLibCheck: true, outDir: 'build' },
@@ -149,6 +149,26 @@ describe('the client, as installed', () => {
     ].join('\n'));
     const tsc = run(app, path.join(app, 'node_modules', '.bin', 'tsc'),
       ['--noEmit', '--strict', '--skipLibCheck', '--target', 'es2022', '--module', module, '--moduleResolution', moduleResolution, 'tc/use.ts']);
+    expect({ status: tsc.status, output: tsc.output }).toEqual({ status: 0, output: '' });
+  });
+
+  test('the README\'s client snippet type-checks against the installed package (Node-only, so not a jsii-rosetta snippet)', () => {
+    const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf-8');
+    const snippet = /```js\n([\s\S]*?)```/.exec(readme.slice(readme.indexOf('## The runtime client')))![1];
+    fs.mkdirSync(path.join(app, 'tc'), { recursive: true });
+    // The names the snippet takes from its surroundings: the SDK clients and the object's coordinates.
+    fs.writeFileSync(path.join(app, 'tc', 'client-snippet.mts'), [
+      "import { S3Client, PutObjectCommand } from '@aws-sdk/client-s3';",
+      "import { KMSClient } from '@aws-sdk/client-kms';",
+      'declare const s3: S3Client;',
+      'declare const kms: KMSClient;',
+      'declare const Bucket: string;',
+      'declare const Key: string;',
+      'declare const Body: Buffer;',
+      snippet,
+    ].join('\n'));
+    const tsc = run(app, path.join(app, 'node_modules', '.bin', 'tsc'),
+      ['--noEmit', '--strict', '--skipLibCheck', '--target', 'es2022', '--module', 'nodenext', '--moduleResolution', 'nodenext', 'tc/client-snippet.mts']);
     expect({ status: tsc.status, output: tsc.output }).toEqual({ status: 0, output: '' });
   });
 
