@@ -243,18 +243,38 @@ export function runCompliance(options: RunOptions): ComplianceReport {
   const assembly = app.synth();
   log('evaluating the access matrix with the IAM engine');
   const matrixResults = runMatrix(exampleAccessModel());
-  const results: StackResult[] = [];
-  for (const { stack, baseline } of stacks) {
+  const templatesOf = new Map(stacks.map(({ stack }) => {
     const template = path.join(assembly.directory, assembly.getStackByName(stack.stackName).templateFile);
     // Nested stacks (TenantKeyring shards) are templates of their own beside the parent's.
     const nested = stack.node.findAll().filter(NestedStack.isNestedStack).map((n) => path.join(assembly.directory, (n as NestedStack).templateFile));
-    const templates = [template, ...nested];
+    return [stack, [template, ...nested]];
+  }));
+  // cfn-lint and checkov run once over every template (each start of a Python checker costs seconds),
+  // with their own checks that they ran cleanly on all of them; findings are then split by template.
+  const python = { lint: [] as Finding[], checkov: [] as Finding[], checkovAcknowledged: [] as Finding[] };
+  if (options.python) {
+    const all = [...templatesOf.values()].flat();
+    log(`running cfn-lint and checkov on ${all.length} templates`);
+    python.lint = cfnLintFindings(all);
+    python.checkov = checkovFindings(all, python.checkovAcknowledged);
+  }
+  const onTemplates = (findings: Finding[], templates: string[]) => {
+    const names = new Set(templates.map((t) => path.basename(t)));
+    return findings.filter((f) => names.has(f.resource.slice(0, f.resource.indexOf(':'))));
+  };
+  const results: StackResult[] = [];
+  for (const { stack, baseline } of stacks) {
+    const templates = templatesOf.get(stack)!;
+    const template = templates[0];
     log(`checking ${stack.stackName} (${templates.length} template(s)): ${checkers.join(', ')}`);
     try {
       const acknowledged: Finding[] = nagAcknowledgements(stack);
       const nag = runNagPacks(stack, nagPacks(true), expectedNagPackNames(true));
       const findings = [...nag.findings, ...controlTowerFindings(templates, acknowledged)];
-      if (options.python) findings.push(...cfnLintFindings(templates), ...checkovFindings(templates, acknowledged));
+      if (options.python) {
+        findings.push(...onTemplates(python.lint, templates), ...onTemplates(python.checkov, templates));
+        acknowledged.push(...onTemplates(python.checkovAcknowledged, templates));
+      }
       const unexpected = baseline ? [] : deviationsFrom(findings, EXPECTED_FINDINGS[stack.stackName] ?? []);
       const counts: Record<string, number> = Object.fromEntries(CHECKERS.map((c) => [c, 0]));
       for (const f of findings) {
@@ -267,6 +287,11 @@ export function runCompliance(options: RunOptions): ComplianceReport {
     } catch (e) {
       throw new Error(`${stack.stackName}: ${(e as Error).message}`);
     }
+  }
+  // Nothing the Python checkers reported is lost in the split: each entry is on one stack's templates.
+  for (const [name, list] of [['cfn-lint', python.lint], ['checkov', python.checkov], ['checkov acknowledgements', python.checkovAcknowledged]] as const) {
+    const attributed = results.reduce((n, r) => n + onTemplates(list, r.templates).length, 0);
+    if (attributed !== list.length) throw new Error(`${name}: ${list.length} entries, ${attributed} of them on the templates of a stack`);
   }
   const base = results.find((s) => s.baseline);
   const silentCheckers = base ? checkers.filter((c) => base.counts[c] === 0) : undefined;
