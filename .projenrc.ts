@@ -132,13 +132,13 @@ project.addTask('test:unit', {
 });
 
 // `projen test` is the whole suite: tools, then every test on Node.js 24 against the peer floor of
-// aws-cdk-lib, then the unit tests on Node.js 22 against the newest aws-cdk-lib (.tools/cdk-latest),
-// then lint. Deprecated aws-cdk-lib APIs fail both runs (JSII_DEPRECATED=fail).
+// aws-cdk-lib, then the unit tests and the example app's compliance on Node.js 22 against the
+// newest aws-cdk-lib (.tools/cdk-latest), then lint. Deprecated aws-cdk-lib APIs fail both runs (JSII_DEPRECATED=fail).
 project.testTask.reset();
 project.testTask.spawn(setupTools);
 project.testTask.exec('PATH="$PWD/.tools/node24/bin:$PATH" EXPECTED_NODE_MAJOR=24 JSII_DEPRECATED=fail jest --ci --passWithNoTests=false', { receiveArgs: true });
 const testLatest = project.addTask('test:cdk-latest', {
-  description: 'Unit tests on Node.js 22 against the newest aws-cdk-lib (installed by setup-tools into .tools/cdk-latest)',
+  description: 'Unit tests and the example app\'s compliance on Node.js 22 against the newest aws-cdk-lib (setup-tools installs it into .tools/cdk-latest)',
   exec: 'PATH="$PWD/.tools/node22/bin:$PATH" EXPECTED_NODE_MAJOR=22 EXPECTED_CDK=latest JSII_DEPRECATED=fail jest --ci -c test/jest.cdk-latest.config.js',
   receiveArgs: true,
 });
