@@ -4,14 +4,7 @@
 set -euo pipefail
 source scripts/setup/lib.sh
 
-req=scripts/setup/requirements-python-example.txt
-if stamp_ok venv-python-example "$req" && [[ -x .tools/python-example/bin/python ]]; then
-  echo "    .tools/python-example is up to date"
-else
-  echo "    creating .tools/python-example from $req"
-  make_venv .tools/python-example "$req"
-  stamp_write venv-python-example "$req"
-fi
+ensure_venv python-example
 
 # The generated pom asks for cdknag [3.0.2,4.0.0), but Maven Central's maven-metadata.xml for cdknag does not
 # list the 3.x releases, so the range finds nothing; installing the pinned release locally records it in

@@ -15,3 +15,13 @@ make_venv() { # make_venv DIR REQUIREMENTS
   "$dir/bin/pip" install --quiet --disable-pip-version-check --upgrade pip
   "$dir/bin/pip" install --quiet --disable-pip-version-check -r "$req"
 }
+ensure_venv() { # ensure_venv NAME: .tools/NAME from scripts/setup/requirements-NAME.txt, unless up to date
+  local name=$1 req=scripts/setup/requirements-$1.txt
+  if stamp_ok "venv-$name" "$req" && [[ -x .tools/$name/bin/python ]]; then
+    echo "    .tools/$name is up to date"
+  else
+    echo "    creating .tools/$name from $req"
+    make_venv ".tools/$name" "$req"
+    stamp_write "venv-$name" "$req"
+  fi
+}
