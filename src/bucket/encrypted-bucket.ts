@@ -327,6 +327,24 @@ export interface EncryptedBucketProps {
   readonly replication?: BucketReplication;
 }
 
+/**
+ * The S3 actions of EncryptedBucket's grants, named one by one (Service Authorization Reference,
+ * "Actions defined by Amazon S3"): reads of objects, their versions, attributes and tags; writes with
+ * multipart uploads, tags, and the Object Lock retention and legal hold this bucket supports; deletes.
+ */
+const GRANT_ACTIONS = {
+  readBucket: ['s3:ListBucket', 's3:ListBucketVersions', 's3:GetBucketLocation'],
+  readObjects: ['s3:GetObject', 's3:GetObjectVersion', 's3:GetObjectAttributes', 's3:GetObjectVersionAttributes', 's3:GetObjectTagging', 's3:GetObjectVersionTagging'],
+  putBucket: ['s3:ListBucketMultipartUploads'],
+  putObjects: [
+    's3:PutObject', 's3:PutObjectTagging', 's3:PutObjectVersionTagging', 's3:PutObjectRetention', 's3:PutObjectLegalHold',
+    's3:AbortMultipartUpload', 's3:ListMultipartUploadParts',
+  ],
+  deleteObjects: ['s3:DeleteObject', 's3:DeleteObjectVersion', 's3:DeleteObjectTagging', 's3:DeleteObjectVersionTagging'],
+};
+/** What S3 calls on the key to write: GenerateDataKey, and Decrypt for multipart uploads (mpuoverview.html). */
+const GRANT_KEY_WRITE = ['kms:GenerateDataKey*', 'kms:Decrypt'];
+
 const DAY_RANGE = { noncurrent: [1, 36500], multipart: [1, 365], retention: [1, 36500] } as const;
 
 /**
@@ -581,6 +599,61 @@ export class EncryptedBucket extends s3.Bucket {
         },
       };
     });
+  }
+
+  /**
+   * Lets the grantee read objects (`s3:GetObject`, versions, attributes and tags) and list the
+   * bucket, and decrypt through S3 for this bucket only. Each action is named: aws-cdk-lib's
+   * grants name wildcards (`s3:GetObject*`, `s3:GetBucket*`, `s3:List*`) that also match ACL,
+   * retention and bucket-configuration reads.
+   */
+  public grantRead(identity: iam.IGrantable, objectsKeyPattern: any = '*'): iam.Grant {
+    return this.grantNamed(identity, objectsKeyPattern, GRANT_ACTIONS.readBucket, GRANT_ACTIONS.readObjects, ['kms:Decrypt']);
+  }
+
+  /**
+   * Lets the grantee write objects (single and multipart uploads, tags, Object Lock retention and
+   * legal holds) and delete them, with `kms:GenerateDataKey*` and `kms:Decrypt` (multipart) through
+   * S3 for this bucket only. `allowedActionPatterns`, when given, replaces the S3 actions.
+   */
+  public grantWrite(identity: iam.IGrantable, objectsKeyPattern: any = '*', allowedActionPatterns?: string[]): iam.Grant {
+    const objectActions = allowedActionPatterns && allowedActionPatterns.length > 0
+      ? allowedActionPatterns : [...GRANT_ACTIONS.putObjects, ...GRANT_ACTIONS.deleteObjects];
+    return this.grantNamed(identity, objectsKeyPattern, GRANT_ACTIONS.putBucket, objectActions, GRANT_KEY_WRITE);
+  }
+
+  /** Lets the grantee put objects (no deletes), with the KMS actions of `grantWrite`. */
+  public grantPut(identity: iam.IGrantable, objectsKeyPattern: any = '*'): iam.Grant {
+    return this.grantNamed(identity, objectsKeyPattern, GRANT_ACTIONS.putBucket, GRANT_ACTIONS.putObjects, GRANT_KEY_WRITE);
+  }
+
+  /** Lets the grantee delete objects and their versions and tags. */
+  public grantDelete(identity: iam.IGrantable, objectsKeyPattern: any = '*'): iam.Grant {
+    return this.grantNamed(identity, objectsKeyPattern, [], GRANT_ACTIONS.deleteObjects, []);
+  }
+
+  /** `grantRead` and `grantWrite` together. */
+  public grantReadWrite(identity: iam.IGrantable, objectsKeyPattern: any = '*'): iam.Grant {
+    return this.grantNamed(identity, objectsKeyPattern,
+      [...GRANT_ACTIONS.readBucket, ...GRANT_ACTIONS.putBucket],
+      [...GRANT_ACTIONS.readObjects, ...GRANT_ACTIONS.putObjects, ...GRANT_ACTIONS.deleteObjects],
+      GRANT_KEY_WRITE);
+  }
+
+  /**
+   * The S3 actions on the bucket and on its objects (each on its own ARN), on the grantee's policy,
+   * or also on the bucket policy for a principal of another account; the KMS side by `grantOnKey`.
+   */
+  private grantNamed(grantee: iam.IGrantable, objectsKeyPattern: any, bucketActions: string[], objectActions: string[], keyActions: string[]): iam.Grant {
+    let grant = iam.Grant.addToPrincipalOrResource({ grantee, actions: objectActions, resourceArns: [this.arnForObjects(objectsKeyPattern)], resource: this });
+    if (bucketActions.length > 0) {
+      grant = grant.combine(iam.Grant.addToPrincipalOrResource({ grantee, actions: bucketActions, resourceArns: [this.bucketArn], resource: this }));
+    }
+    if (keyActions.length > 0) {
+      const onKey = this.grantOnKey(grantee, ...keyActions).grant;
+      if (onKey) grant = grant.combine(onKey);
+    }
+    return grant;
   }
 
   /**

@@ -249,6 +249,28 @@ describe('grants', () => {
     expect(kmsStatements[0].Condition.StringLike['kms:EncryptionContext:aws:s3:arn']).toBeDefined();
   });
 
+  test.each([
+    ['grantRead', (b: EncryptedBucket, r: iam.IGrantable) => b.grantRead(r)],
+    ['grantWrite', (b: EncryptedBucket, r: iam.IGrantable) => b.grantWrite(r)],
+    ['grantReadWrite', (b: EncryptedBucket, r: iam.IGrantable) => b.grantReadWrite(r)],
+    ['grantPut', (b: EncryptedBucket, r: iam.IGrantable) => b.grantPut(r)],
+    ['grantDelete', (b: EncryptedBucket, r: iam.IGrantable) => b.grantDelete(r)],
+  ])('%s names each S3 action (no wildcard for AwsSolutions-IAM5 to flag), bucket actions on the bucket, object actions on the objects', (_name, grant) => {
+    const stack = new Stack(new App(), 'Test', { env: ENV });
+    const bucket = new EncryptedBucket(stack, 'Data');
+    const role = new iam.Role(stack, 'Grantee', { assumedBy: new iam.AccountRootPrincipal() });
+    grant(bucket, role);
+    const policy: any = Object.values(Template.fromStack(stack).findResources('AWS::IAM::Policy')).find((p: any) => p.Properties.Roles[0].Ref.startsWith('Grantee'));
+    const s3Statements = policy.Properties.PolicyDocument.Statement.filter((st: any) => actionsOf(st).some((a) => a.startsWith('s3:')));
+    expect(s3Statements.length).toBeGreaterThan(0);
+    for (const st of s3Statements) {
+      expect(actionsOf(st).filter((a) => a.includes('*'))).toEqual([]);
+      const onBucket = !JSON.stringify(st.Resource).includes('/*');
+      // ListBucket* and GetBucketLocation are bucket actions; everything else is on objects.
+      expect(actionsOf(st).every((a) => /^s3:(ListBucket|GetBucketLocation)/.test(a))).toBe(onBucket);
+    }
+  });
+
   test('grantWrite gives only what S3 calls (GenerateDataKey, Decrypt for multipart), with the same scoping', () => {
     const app = new App();
     const stack = new Stack(app, 'Test', { env: ENV });
@@ -275,7 +297,7 @@ test('a grant to a principal of another account puts the scoped KMS statement in
   expect(st.Condition.StringLike['kms:EncryptionContext:aws:s3:arn']).toBeDefined();
   const policy = dataBucketPolicyStatements(t).find((s) => JSON.stringify(s.Principal).includes('222222222222'));
   expect(policy.Effect).toBe('Allow');
-  expect(actionsOf(policy)).toEqual(expect.arrayContaining(['s3:GetObject*']));
+  expect(actionsOf(policy)).toEqual(['s3:GetObject', 's3:GetObjectVersion', 's3:GetObjectAttributes', 's3:GetObjectVersionAttributes', 's3:GetObjectTagging', 's3:GetObjectVersionTagging']);
 });
 
 describe('replication', () => {
