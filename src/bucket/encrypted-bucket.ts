@@ -644,8 +644,11 @@ export class EncryptedBucket extends s3.Bucket {
    * The S3 actions on the bucket and on its objects (each on its own ARN), on the grantee's policy,
    * or also on the bucket policy for a principal of another account; the KMS side by `grantOnKey`.
    */
-  private grantNamed(grantee: iam.IGrantable, objectsKeyPattern: any, bucketActions: string[], objectActions: string[], keyActions: string[]): iam.Grant {
-    let grant = iam.Grant.addToPrincipalOrResource({ grantee, actions: objectActions, resourceArns: [this.arnForObjects(objectsKeyPattern)], resource: this });
+  private grantNamed(
+    grantee: iam.IGrantable, objectsKeyPattern: any, bucketActions: string[], objectActions: string[], keyActions: string[],
+  ): iam.Grant {
+    const objects = this.arnForObjects(objectsKeyPattern);
+    let grant = iam.Grant.addToPrincipalOrResource({ grantee, actions: objectActions, resourceArns: [objects], resource: this });
     if (bucketActions.length > 0) {
       grant = grant.combine(iam.Grant.addToPrincipalOrResource({ grantee, actions: bucketActions, resourceArns: [this.bucketArn], resource: this }));
     }
