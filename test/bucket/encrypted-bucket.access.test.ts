@@ -157,3 +157,36 @@ describe('grants: each L2 grant allows its flow and no more (KMS side scoped to 
     expect(run() ? 'ALLOWED' : 'DENIED').toBe(expected);
   });
 });
+
+describe('grants name their S3 actions: the flows they are for pass, the neighbours a wildcard would open stay shut', () => {
+  const app = new App();
+  const stack = new Stack(app, 'T', { env: { account: ACCOUNT, region: REGION } });
+  const b = new EncryptedBucket(stack, 'Data');
+  const reader = new iam.Role(stack, 'Reader', { assumedBy: new iam.AccountRootPrincipal() });
+  const writer = new iam.Role(stack, 'Writer', { assumedBy: new iam.AccountRootPrincipal() });
+  b.grantRead(reader);
+  b.grantReadWrite(writer);
+  const m = AccessModel.of(app);
+  const bucket = m.bucket(/^T\/Data[0-9A-F]{8} /);
+  const r = m.roleArn(/^T\/Reader/);
+  const w = m.roleArn(/^T\/Writer/);
+  const on = (principal: string, action: string, resource: string) => m.evaluate({ principal, action, resource }).decision === 'Allowed';
+  const obj = `${bucket.arn}/reports/x.csv`;
+  test.each([
+    ['ALLOWED', 'the reader lists the bucket (ListObjectsV2 is s3:ListBucket)', () => on(r, 's3:ListBucket', bucket.arn)],
+    ['ALLOWED', 'the reader reads a version and its tags', () => on(r, 's3:GetObjectVersion', obj) && on(r, 's3:GetObjectTagging', obj)],
+    ['ALLOWED', 'the reader reads an object, with kms:Decrypt through S3', () => s3Read(m, r, bucket, 'reports/x.csv').allowed],
+    ['ALLOWED', 'the writer sets an Object Lock retention date (a PUT with x-amz-object-lock-* headers needs it)', () => on(w, 's3:PutObjectRetention', obj)],
+    ['ALLOWED', 'the writer aborts and lists a multipart upload', () => on(w, 's3:AbortMultipartUpload', obj) && on(w, 's3:ListBucketMultipartUploads', bucket.arn)],
+    // s3:GetObject* would have matched these: ACLs and retention settings are not object data.
+    ['DENIED', 'the reader reads an object ACL', () => on(r, 's3:GetObjectAcl', obj)],
+    ['DENIED', 'the reader reads the retention settings', () => on(r, 's3:GetObjectRetention', obj)],
+    // s3:GetBucket* and s3:List* would have matched these bucket reads.
+    ['DENIED', 'the reader reads the bucket policy', () => on(r, 's3:GetBucketPolicy', bucket.arn)],
+    ['DENIED', 'the reader writes', () => on(r, 's3:PutObject', obj)],
+    ['DENIED', 'the writer bypasses governance retention', () => on(w, 's3:BypassGovernanceRetention', obj)],
+    ['DENIED', 'the writer changes an object ACL', () => on(w, 's3:PutObjectAcl', obj)],
+  ])('%s: %s', (expected, _name, run) => {
+    expect(run() ? 'ALLOWED' : 'DENIED').toBe(expected);
+  });
+});
