@@ -4,7 +4,7 @@
  * (kms:ViaService, kms:CallerAccount, kms:EncryptionContext:, kms:GrantIsForAWSResource) and the
  * global condition keys page (aws:SourceAccount, aws:SourceArn, aws:PrincipalIsAWSService).
  */
-import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { App, Aws, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import {
@@ -202,6 +202,9 @@ describe('renderStatements: the statements as JSON a user pastes into a key poli
     // The partition comes from the Region (aws-cn here), as the account root's ARN needs it.
     expect(usage.Principal).toEqual({ AWS: `arn:aws-cn:iam::${ACCOUNT}:root` });
     expect(usage.Condition.StringEquals).toEqual({ 'kms:ViaService': 's3.cn-north-1.amazonaws.com', 'kms:CallerAccount': ACCOUNT });
+    // The URL suffix too (amazonaws.com.cn in the China Regions).
+    const withSuffix = new iam.PolicyStatement({ principals: [new iam.ServicePrincipal(`logs.${Aws.URL_SUFFIX}`)], actions: ['kms:Decrypt'], resources: ['*'] });
+    expect(JSON.parse(renderStatements(stack, [withSuffix]))[0].Principal).toEqual({ Service: 'logs.amazonaws.com.cn' });
   });
 
   test('an environment-agnostic stack keeps the pseudo parameters, and a deploy-time ARN stays as written', () => {
@@ -212,5 +215,17 @@ describe('renderStatements: the statements as JSON a user pastes into a key poli
     expect(rendered.Principal).toEqual({ AWS: { 'Fn::GetAtt': [expect.stringMatching(/^Role/), 'Arn'] } });
     const [usage] = JSON.parse(renderStatements(stack, [s3UsageStatement('U', [BUCKET_ARN])]));
     expect(usage.Condition.StringEquals['kms:CallerAccount']).toEqual({ Ref: 'AWS::AccountId' });
+    expect(usage.Condition.StringEquals['kms:ViaService']).toEqual({ 'Fn::Join': ['', ['s3.', { Ref: 'AWS::Region' }, '.amazonaws.com']] });
+    expect(usage.Principal.AWS).toEqual({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::', { Ref: 'AWS::AccountId' }, ':root']] });
   });
+});
+
+test('every statement the key-policy builders write names its resource, as a key policy requires', () => {
+  // KMS refuses a key policy statement without Resource (MalformedPolicyDocumentException); the
+  // IAM engine here would read it as matching anything.
+  const all = [
+    keyAdminStatement(), denyCreateGrantStatement(), s3UsageStatement('U', [BUCKET_ARN]),
+    serviceUsageStatement('S', 'logs.amazonaws.com', ['kms:Decrypt']),
+  ];
+  for (const st of all) expect(st.toStatementJson().Resource).toBe('*');
 });

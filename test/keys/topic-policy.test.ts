@@ -38,6 +38,10 @@ describe('topicPublishStatements', () => {
       ['an alarm in another Region', () => publish(p, 'cloudwatch.amazonaws.com', `arn:aws:cloudwatch:eu-west-1:${ACCOUNT}:alarm:x`)],
       ['EventBridge, not asked for', () => publish(p, 'events.amazonaws.com', RULE)],
       ['another action than Publish', () => publish(p, 'cloudwatch.amazonaws.com', ALARM, 'sns:Subscribe')],
+      // Both conditions hold on their own (global condition keys page: aws:SourceAccount and aws:SourceArn).
+      ['this account\'s alarm ARN named by a request from another account', () => p.model.evaluate({
+        principal: 'cloudwatch.amazonaws.com', action: 'sns:Publish', resource: p.arn, context: { 'aws:SourceArn': ALARM, 'aws:SourceAccount': OTHER_ACCOUNT },
+      })],
     ])('refused: %s', (_name, run) => {
       expect(run().decision).toBe('ImplicitlyDenied');
     });
@@ -71,6 +75,10 @@ describe('topicKeyStatements', () => {
     test.each<[string, () => ReturnType<typeof publish>]>([
       ['an alarm of another account', () => publish(p, 'cloudwatch.amazonaws.com', FOREIGN_ALARM, 'kms:GenerateDataKey')],
       ['kms:Encrypt', () => publish(p, 'cloudwatch.amazonaws.com', ALARM, 'kms:Encrypt')],
+      ['an alarm of this account in another Region', () => publish(p, 'cloudwatch.amazonaws.com', `arn:aws:cloudwatch:eu-west-1:${ACCOUNT}:alarm:x`, 'kms:GenerateDataKey')],
+      ['this account\'s alarm ARN named by a request from another account', () => p.model.evaluate({
+        principal: 'cloudwatch.amazonaws.com', action: 'kms:GenerateDataKey', resource: p.arn, context: { 'aws:SourceArn': ALARM, 'aws:SourceAccount': OTHER_ACCOUNT },
+      })],
       ['EventBridge, not asked for', () => publish(p, 'events.amazonaws.com', RULE, 'kms:GenerateDataKey')],
     ])('refused: %s', (_name, run) => {
       expect(run().decision).toBe('ImplicitlyDenied');
@@ -113,6 +121,8 @@ describe('allowTopicPublishers', () => {
     expect(rest).toEqual([]);
     expect(warning).toMatch(/^monitoring\.alarmTopic: the topic T\/Imported is imported, so its policy cannot be changed here; allow the publishers with these statements: \[/);
     expect(warning).toContain('"Sid":"CloudWatchAlarmsOfThisAccountPublish"');
+    // The statements end the message (before aws-cdk-lib's acknowledgement id): no rule list follows.
+    expect(warning).toMatch(/\}\] \[ack: cdk-s3-encryption:weakened:monitoring\.alarmTopic\]$/);
   });
 
   test('a topic of the app on an imported key: the key statements to add are printed', () => {
@@ -124,5 +134,17 @@ describe('allowTopicPublishers', () => {
     expect(rest).toEqual([]);
     expect(warning).toMatch(/^alarmTopic: the key of the topic T\/Alarms is imported; add these statements to its key policy/);
     expect(warning).toContain('"Sid":"CloudWatchAlarmsPublishToTheAlarmTopic"');
+    expect(warning).toMatch(/\}\] \[ack: cdk-s3-encryption:weakened:alarmTopic\]$/);
   });
+});
+
+test('every statement names its resource, as AWS requires of each statement of a topic or key policy', () => {
+  // A statement without Resource or NotResource makes PutKeyPolicy and SetTopicAttributes fail
+  // (MalformedPolicyDocument); the IAM engine here would read it as matching anything.
+  const all = [
+    ...topicPublishStatements('arn:aws:sns:us-east-1:111111111111:t', { cloudWatch: true, eventBridge: true }),
+    ...topicKeyStatements({ cloudWatch: true, eventBridge: true }),
+  ];
+  expect(all).toHaveLength(4);
+  for (const st of all) expect(st.toStatementJson().Resource).toBeDefined();
 });
