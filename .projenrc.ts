@@ -194,7 +194,7 @@ const MUTATION_BATCHES: Record<string, { mutate: string[]; tests: string[] }> = 
     mutate: ['src/bucket/**/*.ts', 'src/keys/key-policy.ts'],
     tests: ['test/bucket/**/*.test.ts', 'test/keys/key-policy.test.ts', 'test/platform/**/*.test.ts', 'test/examples/**/*.test.ts'],
   },
-  tenants: { mutate: ['src/keys/tenant-policy.ts'], tests: ['test/keys/tenant-keyring*.test.ts'] },
+  tenants: { mutate: ['src/tenants/tenant-policy.ts'], tests: ['test/tenants/tenant-keyring*.test.ts'] },
   // The pure policy builders against their own statement-by-statement tests and the access matrices
   // that evaluate what they write: a batch that finishes in well under an hour (the bucket batch
   // runs every bucket test for each mutant).

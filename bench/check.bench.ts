@@ -22,7 +22,7 @@ import * as path from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { EncryptedBucket } from '../src/bucket/encrypted-bucket';
 import { main as check } from '../src/compliance/cli';
-import { TenantKeyring } from '../src/keys/tenant-keyring';
+import { TenantKeyring } from '../src/tenants/tenant-keyring';
 
 const TARGETS: Record<string, number> = { '20 buckets': 10, '1,000 tenants': 30 };
 const MODES = ['single', 'all', 'whole'] as const;

@@ -16,7 +16,7 @@ import * as path from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { EncryptedBucket } from '../src/bucket/encrypted-bucket';
-import { TenantKeyring } from '../src/keys/tenant-keyring';
+import { TenantKeyring } from '../src/tenants/tenant-keyring';
 
 const MB = 1024 * 1024;
 const LIMITS = { resources: 500, templateBytes: 1 * MB };

@@ -5,7 +5,7 @@ import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { EncryptedBucket, ObjectEncryption, TenantAccess, TenantKeyring, TenantKeyringProps, TenantOptions, TenantTier } from '../../src';
-import { TENANT_KEY_ADMIN_ACTIONS } from '../../src/keys/tenant-policy';
+import { TENANT_KEY_ADMIN_ACTIONS } from '../../src/tenants/tenant-policy';
 
 const ENV = { account: '111111111111', region: 'us-east-1' };
 const MAX_TENANTS_PER_SHARD = TenantKeyring.MAX_TENANTS_PER_SHARD;

@@ -1,5 +1,5 @@
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { KEY_ADMIN_ACTIONS, S3_KEY_WRITE_ACTIONS } from './key-policy';
+import { KEY_ADMIN_ACTIONS, S3_KEY_WRITE_ACTIONS } from '../keys/key-policy';
 
 /**
  * Actions a key policy cannot authorize (ListAliases, ListRetirableGrants) or that only matter once
