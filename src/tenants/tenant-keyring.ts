@@ -4,7 +4,6 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { RegionInfo } from 'aws-cdk-lib/region-info';
 import { Construct, IConstruct } from 'constructs';
-import { denyCreateGrantStatement, renderStatements, S3_KEY_READ_ACTIONS, S3_KEY_WRITE_ACTIONS } from '../keys/key-policy';
 import {
   bucketKeyTenantDenyStatement,
   dedicatedPrincipalStatements,
@@ -21,6 +20,7 @@ import {
 } from './tenant-policy';
 import { EncryptedBucket, ObjectEncryption } from '../bucket/encrypted-bucket';
 import { checkIntRange, invalidProp, warnWeakened } from '../internal/validation';
+import { denyCreateGrantStatement, renderStatements, S3_KEY_READ_ACTIONS, S3_KEY_WRITE_ACTIONS } from '../keys/key-policy';
 import { governedBy } from '../platform/encryption-defaults';
 
 /**
