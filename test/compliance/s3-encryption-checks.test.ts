@@ -12,6 +12,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { EncryptedBucket, EncryptionAuditTrail, ObjectEncryption, S3EncryptionChecks, S3EncryptionChecksProps } from '../../src';
+import { synthWithValidation } from '../support/validation-report';
 
 const ENV = { account: '111111111111', region: 'us-east-1' };
 
@@ -606,29 +607,7 @@ describe('the pack', () => {
     ]);
   });
   test('as a Validations plugin, synth reports a plain bucket and passes an audited EncryptedBucket', () => {
-    // CDK prints the report and writes it beside the assembly. Up to some 2.27x release it then sets
-    // the exit code (keep jest's own) and names the file policy-validation-report.json; newer
-    // releases throw ValidationFailed and name it validation-report.json.
-    const report = (app: App): any => {
-      const before = process.exitCode;
-      const errorLog = jest.spyOn(console, 'error').mockImplementation(() => undefined);
-      try {
-        let failed: boolean;
-        try {
-          app.synth();
-          failed = process.exitCode === 1;
-        } catch (e) {
-          if (!/ValidationFailed|Validation failed/.test(String((e as Error).message) + String((e as any).name))) throw e;
-          failed = true;
-        }
-        const file = ['policy-validation-report.json', 'validation-report.json'].map((f) => path.join(app.outdir, f)).find((f) => fs.existsSync(f));
-        if (!file) throw new Error(`no validation report in ${app.outdir}`);
-        return { failed, json: JSON.parse(fs.readFileSync(file, 'utf8')) };
-      } finally {
-        process.exitCode = before;
-        errorLog.mockRestore();
-      }
-    };
+    const report = (app: App): any => synthWithValidation(app);
     const bad = stackOf();
     new s3.Bucket(bad.stack, 'Plain');
     Validations.of(bad.app).addPlugins(new S3EncryptionChecks(bad.app));
