@@ -49,6 +49,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@aws-sdk/client-kms@^3',
     '@aws-sdk/client-secrets-manager@^3',
     '@aws-sdk/client-cloudformation@^3',
+    '@aws-sdk/client-s3-control@^3',
     '@aws-crypto/client-node@^5',
     '@types/aws-lambda@^8',
     'esbuild@^0.25',

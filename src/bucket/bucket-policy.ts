@@ -8,13 +8,25 @@ const SSE_C_HEADER = 's3:x-amz-server-side-encryption-customer-algorithm';
 
 type Conditions = Record<string, Record<string, unknown>>;
 
-/** A denial of `s3:PutObject` on some objects, for every principal, under conditions. */
-function putDeny(sid: string, objectsArn: string, conditions: Conditions): iam.PolicyStatementProps {
-  return { sid, effect: iam.Effect.DENY, principals: [new iam.AnyPrincipal()], actions: ['s3:PutObject'], resources: [objectsArn], conditions };
+/**
+ * The actions that set an object's server-side encryption and carry the SSE condition keys. The
+ * Service Authorization Reference (list_amazons3.html) lists `s3:x-amz-server-side-encryption` and
+ * `s3:x-amz-server-side-encryption-aws-kms-key-id` for `s3:UpdateObjectEncryption` as for
+ * `s3:PutObject`: without it in the denials, any principal allowed `s3:UpdateObjectEncryption`
+ * could move existing objects to another key of the account (S3 User Guide,
+ * update-sse-encryption.html: it changes "the customer-managed KMS key used to encrypt your data").
+ * The SSE-C header is no condition key of that action, and it always names a key ARN, so the
+ * denials of an SSE-C key and of a KMS algorithm without a key id stay on `s3:PutObject` alone.
+ */
+export const SETS_OBJECT_ENCRYPTION = ['s3:PutObject', 's3:UpdateObjectEncryption'];
+
+/** A denial of `actions` (`s3:PutObject` unless given) on some objects, for every principal, under conditions. */
+function putDeny(sid: string, objectsArn: string, conditions: Conditions, actions: string[] = ['s3:PutObject']): iam.PolicyStatementProps {
+  return { sid, effect: iam.Effect.DENY, principals: [new iam.AnyPrincipal()], actions, resources: [objectsArn], conditions };
 }
 
-function deny(sid: string, bucketArn: string, conditions: Conditions): iam.PolicyStatement {
-  return new iam.PolicyStatement(putDeny(sid, `${bucketArn}/*`, conditions));
+function deny(sid: string, bucketArn: string, conditions: Conditions, actions?: string[]): iam.PolicyStatement {
+  return new iam.PolicyStatement(putDeny(sid, `${bucketArn}/*`, conditions, actions));
 }
 
 /**
@@ -23,7 +35,7 @@ function deny(sid: string, bucketArn: string, conditions: Conditions): iam.Polic
  */
 export function sseS3OnlyDenyStatements(objectsArn: string): iam.PolicyStatement[] {
   return [
-    new iam.PolicyStatement(putDeny(ALGORITHM_SID, objectsArn, { StringNotEquals: { [SSE_HEADER]: 'AES256' }, Null: { [SSE_HEADER]: 'false' } })),
+    new iam.PolicyStatement(putDeny(ALGORITHM_SID, objectsArn, { StringNotEquals: { [SSE_HEADER]: 'AES256' }, Null: { [SSE_HEADER]: 'false' } }, SETS_OBJECT_ENCRYPTION)),
     new iam.PolicyStatement(putDeny('DenyPutObjectWithSseCustomerKey', objectsArn, { Null: { [SSE_C_HEADER]: 'false' } })),
   ];
 }
@@ -38,7 +50,7 @@ export function encryptionDenyStatements(bucketArn: string, keyArn: string, mode
   if (mode === 'SSE_C') {
     return [
       deny('DenyPutObjectWithoutSseCustomerKey', bucketArn, { Null: { [SSE_C_HEADER]: 'true' } }),
-      deny('DenyPutObjectWithServerManagedEncryptionHeader', bucketArn, { Null: { [SSE_HEADER]: 'false' } }),
+      deny('DenyPutObjectWithServerManagedEncryptionHeader', bucketArn, { Null: { [SSE_HEADER]: 'false' } }, SETS_OBJECT_ENCRYPTION),
     ];
   }
   const algorithm = mode === 'DSSE_KMS' ? 'aws:kms:dsse' : 'aws:kms';
@@ -77,7 +89,7 @@ export class ExemptableDeny extends iam.PolicyStatement {
   private readonly exempt: string[] = [];
 
   constructor(sid: string, bucketArn: string, conditions: Conditions) {
-    super(putDeny(sid, `${bucketArn}/*`, conditions));
+    super(putDeny(sid, `${bucketArn}/*`, conditions, SETS_OBJECT_ENCRYPTION));
   }
 
   /** Leaves the objects matching `objectsArnPattern` (e.g. `arn:...:bucket/tenants/*`) to other statements. */
@@ -100,7 +112,7 @@ export function algorithmOrSseS3Deny(sid: string, objectsArnPattern: string, alg
   return new iam.PolicyStatement(putDeny(sid, objectsArnPattern, {
     StringNotEquals: { [SSE_HEADER]: [algorithm, 'AES256'] },
     Null: { [SSE_HEADER]: 'false' },
-  }));
+  }, SETS_OBJECT_ENCRYPTION));
 }
 
 /**

@@ -1,4 +1,4 @@
-import { Aws, CfnOutput, Stack, Token } from 'aws-cdk-lib';
+import { Aws, CfnOutput, Stack, Token, TokenComparison } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -22,6 +22,26 @@ export enum ReencryptionSource {
   SSE_KMS = 'SSE_KMS',
   /** Objects encrypted with DSSE-KMS under one of `sourceKeys`. */
   DSSE_KMS = 'DSSE_KMS',
+}
+
+/**
+ * How S3 Batch Operations re-encrypts each object.
+ */
+export enum ReencryptionOperation {
+  /**
+   * S3's UpdateObjectEncryption, in place: "without any data movement", keeping the storage class,
+   * creation and last-modified dates, ETag and checksums, with no restore of archived objects and no
+   * size limit (S3 User Guide, update-sse-encryption.html). Source objects under SSE-S3 or SSE-KMS
+   * only; target SSE-KMS only, under a key of the bucket owner's account; objects under an Object
+   * Lock retention or legal hold are refused.
+   */
+  UPDATE_OBJECT_ENCRYPTION = 'UPDATE_OBJECT_ENCRYPTION',
+  /**
+   * Batch Operations Copy of each object onto itself: a new version of every object (the old one is
+   * kept, and paid for, until it expires), objects up to 5 GiB, archived objects restored first.
+   * Works from any source to SSE-KMS or DSSE-KMS, and on locked objects (the copy is a new version).
+   */
+  COPY = 'COPY',
 }
 
 /**
@@ -62,6 +82,17 @@ export interface ReencryptionJobProps {
   readonly targetKey?: kms.IKey;
 
   /**
+   * The operation of the job. Set `ReencryptionOperation.COPY` to copy even where S3 could update in
+   * place (for example to get a new version of every object); naming UPDATE_OBJECT_ENCRYPTION where
+   * S3 refuses it is an error that says why.
+   *
+   * @default - UPDATE_OBJECT_ENCRYPTION wherever S3 supports it (SSE-S3 or SSE-KMS objects to SSE-KMS
+   * under a key of this account, on a bucket without a default Object Lock retention), COPY otherwise;
+   * the choice and its reason are in `operation`, `operationReason` and the `Operation` output
+   */
+  readonly operation?: ReencryptionOperation;
+
+  /**
    * Whether the completion report lists every task, not only the failed ones. A report of every
    * task of a million-object job is a few hundred MB of CSV.
    *
@@ -86,11 +117,33 @@ export interface ReencryptionJobProps {
 }
 
 const INVENTORY_ID = 'Reencryption';
-const OBJECT_READ_ACTIONS = ['s3:GetObject', 's3:GetObjectVersion', 's3:GetObjectTagging', 's3:GetObjectVersionTagging'];
-const OBJECT_WRITE_ACTIONS = ['s3:PutObject', 's3:PutObjectTagging'];
-const KMS_SOURCE_ACTIONS = ['kms:Decrypt'];
-// S3 calls GenerateDataKey for the new object and Decrypt to reuse a cached S3 Bucket Key.
-const KMS_TARGET_ACTIONS = ['kms:Decrypt', 'kms:GenerateDataKey'];
+/** The object actions and KMS actions of each operation. */
+interface OperationPermissions {
+  readonly objectActions: string[];
+  readonly sourceKeyActions: string[];
+  readonly targetKeyActions: string[];
+}
+const PERMISSIONS: Record<ReencryptionOperation, OperationPermissions> = {
+  [ReencryptionOperation.COPY]: {
+    objectActions: ['s3:GetObject', 's3:GetObjectVersion', 's3:GetObjectTagging', 's3:GetObjectVersionTagging', 's3:PutObject', 's3:PutObjectTagging'],
+    sourceKeyActions: ['kms:Decrypt'],
+    // S3 calls GenerateDataKey for the new object and Decrypt to reuse a cached S3 Bucket Key.
+    targetKeyActions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+  },
+  [ReencryptionOperation.UPDATE_OBJECT_ENCRYPTION]: {
+    // S3 User Guide, batch-ops-iam-role-policies.html, "Update object encryption": the role needs
+    // "s3:GetObject", "s3:GetObjectVersion", "s3:PutObject" and "s3:UpdateObjectEncryption" on the
+    // objects, and "kms:Decrypt", "kms:GenerateDataKey", "kms:Encrypt", "kms:ReEncrypt*" on the key.
+    // (The UpdateObjectEncryption API reference lists no s3:PutObject; the role page does, and a job
+    // whose role lacks a permission fails each task, so the role page wins.)
+    objectActions: ['s3:GetObject', 's3:GetObjectVersion', 's3:PutObject', 's3:UpdateObjectEncryption'],
+    // The role page names one key. KMS API Reference, ReEncrypt: it needs "kms:ReEncryptFrom permission
+    // on the source KMS key" and "kms:ReEncryptTo permission on the destination KMS key", so the old
+    // key only decrypts and re-encrypts from, and encrypting is the new key's alone.
+    sourceKeyActions: ['kms:Decrypt', 'kms:ReEncryptFrom'],
+    targetKeyActions: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:ReEncryptTo'],
+  },
+};
 
 /**
  * What an S3 Batch Operations job needs to re-encrypt the existing objects of an EncryptedBucket
@@ -121,8 +174,12 @@ export class ReencryptionJob extends Construct {
   public readonly manifestPrefix: string;
   /** Key prefix under which S3 Inventory writes the `manifest.json` of each inventory report. */
   public readonly inventoryManifestPrefix: string;
-  /** The key the copies are encrypted with. */
+  /** The key the objects are re-encrypted with. */
   public readonly targetKey: kms.IKey;
+  /** The operation of the job, chosen from the source and target or given in `operation`. */
+  public readonly operation: ReencryptionOperation;
+  /** Why the job uses `operation`. */
+  public readonly operationReason: string;
   /** Everything `startReencryptionJob` needs, as one JSON string (also the `JobParameters` output). */
   public readonly jobParameters: string;
 
@@ -135,6 +192,10 @@ export class ReencryptionJob extends Construct {
     const sourceKeys = props.sourceKeys ?? [];
     const prefix = props.keyPrefix ?? '';
     this.targetKey = props.targetKey ?? bucket.bucketKey;
+    const chosen = this.chooseOperation(props);
+    this.operation = chosen.operation;
+    this.operationReason = chosen.reason;
+    const permissions = PERMISSIONS[this.operation];
     this.reportBucket = bucket.accessLogsBucket;
     const base = `reencryption/${stack.stackName}/${this.node.addr}`;
     this.reportPrefix = `${base}/reports`;
@@ -157,8 +218,8 @@ export class ReencryptionJob extends Construct {
         resources: [bucket.bucketArn],
       }),
       new iam.PolicyStatement({
-        sid: 'EncryptCopiesWithTheTargetKey',
-        actions: KMS_TARGET_ACTIONS,
+        sid: 'EncryptWithTheTargetKey',
+        actions: permissions.targetKeyActions,
         resources: [this.targetKey.keyArn],
         conditions: s3UsageConditions([bucket.stableBucketArn], stack.region, stack.account),
       }),
@@ -166,7 +227,7 @@ export class ReencryptionJob extends Construct {
     if (sourceKeys.length > 0) {
       statements.push(new iam.PolicyStatement({
         sid: 'DecryptObjectsWithTheSourceKeys',
-        actions: KMS_SOURCE_ACTIONS,
+        actions: permissions.sourceKeyActions,
         resources: sourceKeys.map((k) => k.keyArn),
         conditions: s3UsageConditions([bucket.stableBucketArn], stack.region, stack.account),
       }));
@@ -185,9 +246,9 @@ export class ReencryptionJob extends Construct {
 
     const objects = prefix ? bucket.arnForObjects(`${prefix}*`) : bucket.arnForObjects('*');
     bucket.addToResourcePolicy(new iam.PolicyStatement({
-      sid: `ReencryptionJob${this.node.addr}CopiesObjectsOntoThemselves`,
+      sid: `ReencryptionJob${this.node.addr}${this.operation === ReencryptionOperation.COPY ? 'CopiesObjectsOntoThemselves' : 'UpdatesObjectEncryption'}`,
       principals: [new iam.ArnPrincipal(this.role.roleArn)],
-      actions: [...OBJECT_READ_ACTIONS, ...OBJECT_WRITE_ACTIONS],
+      actions: permissions.objectActions,
       resources: [objects],
     }));
 
@@ -215,18 +276,16 @@ export class ReencryptionJob extends Construct {
 
     // A customer-managed policy: no inline policy (IAMNoInlinePolicy), no AWS-managed policy (AwsSolutions-IAM4).
     this.policy = new iam.ManagedPolicy(this, 'Policy', {
-      description: `S3 Batch Operations copy in place of ${bucket.node.path}, with KMS scoped to S3 and this bucket`,
+      description: `S3 Batch Operations ${this.operation === ReencryptionOperation.COPY ? 'copy in place' : 'UpdateObjectEncryption'} of ${bucket.node.path}, `
+        + 'with KMS scoped to S3 and this bucket',
       statements,
       roles: [this.role],
     });
 
-    this.grantKeyPolicies(bucket, sourceKeys);
+    this.grantKeyPolicies(bucket, sourceKeys, permissions);
 
     const targetEncryption = bucket.objectEncryption === ObjectEncryption.DSSE_KMS ? 'DSSE_KMS' : 'SSE_KMS';
-    const bucketCfn = bucket.node.defaultChild as s3.CfnBucket;
-    const encryptionConfig = Stack.of(bucket).resolve(bucketCfn.bucketEncryption);
-    const bucketKeyEnabled = targetEncryption === 'SSE_KMS'
-      && encryptionConfig?.serverSideEncryptionConfiguration?.[0]?.bucketKeyEnabled !== false;
+    const bucketKeyEnabled = targetEncryption === 'SSE_KMS' && bucketKeysOn(bucket);
     const parameters: ReencryptionJobParameters = {
       accountId: stack.account,
       region: stack.region,
@@ -237,6 +296,8 @@ export class ReencryptionJob extends Construct {
       targetEncryption,
       targetKeyArn: this.targetKey.keyArn,
       bucketKeyEnabled,
+      operation: this.operation,
+      operationReason: this.operationReason,
       source: props.source as `${ReencryptionSource}` as ReencryptionJobParameters['source'],
       sourceKeyArns: sourceKeys.map((k) => k.keyArn),
       reportBucketArn: this.reportBucket.bucketArn,
@@ -253,8 +314,12 @@ export class ReencryptionJob extends Construct {
       description: 'Input of startReencryptionJob (cdk-s3-encryption/client): JSON.parse this value',
       value: this.jobParameters,
     });
+    new CfnOutput(this, 'Operation', {
+      description: 'The S3 Batch Operations operation of the job, and why',
+      value: `${this.operation}: ${this.operationReason}`,
+    });
     new CfnOutput(this, 'RoleArn', { description: 'Role of the S3 Batch Operations re-encryption job', value: this.role.roleArn });
-    new CfnOutput(this, 'TargetKeyArn', { description: 'KMS key the copies are encrypted with', value: this.targetKey.keyArn });
+    new CfnOutput(this, 'TargetKeyArn', { description: 'KMS key the objects are re-encrypted with', value: this.targetKey.keyArn });
     new CfnOutput(this, 'ReportLocation', {
       description: 'Where the completion reports are written',
       value: `s3://${this.reportBucket.bucketName}/${this.reportPrefix}/`,
@@ -264,10 +329,13 @@ export class ReencryptionJob extends Construct {
       value: `s3://${this.reportBucket.bucketName}/${inventory.manifestPrefix}`,
     });
     // One command per source key: a generated manifest filters on a single key.
-    buildCreateJobInputs(parameters, { clientRequestToken: 'TOKEN', description: `Re-encrypt ${props.source} objects of ${bucket.node.path} to ${targetEncryption}` }).forEach((input, i, all) => {
+    const verb = this.operation === ReencryptionOperation.COPY ? 'Copy' : 'Update encryption of';
+    buildCreateJobInputs(parameters, { clientRequestToken: 'TOKEN', description: `${verb} ${props.source} objects of ${bucket.node.path} to ${targetEncryption}` }).forEach((input, i, all) => {
       const { AccountId: _account, ClientRequestToken: _token, ...cli } = input;
       new CfnOutput(this, all.length > 1 ? `CreateJobCommand${i + 1}` : 'CreateJobCommand', {
-        description: 'Starts the Batch Operations job with the AWS CLI (STANDARD objects up to 5 GiB; see the docs for the others)',
+        description: this.operation === ReencryptionOperation.COPY
+          ? 'Starts the Batch Operations Copy job with the AWS CLI (STANDARD objects up to 5 GiB; see the docs for the others)'
+          : 'Starts the Batch Operations UpdateObjectEncryption job with the AWS CLI (objects of every size and storage class)',
         value: `aws s3control create-job --region ${stack.region} --account-id ${stack.account} --cli-input-json '${stack.toJsonString(cli)}'`,
       });
     });
@@ -297,8 +365,13 @@ export class ReencryptionJob extends Construct {
     const sameKey = keys.find((k) => k === target || (!Token.isUnresolved(k.keyArn) && k.keyArn === target.keyArn));
     const targetAlgorithmMatches = (source === ReencryptionSource.SSE_KMS && bucket.objectEncryption !== ObjectEncryption.DSSE_KMS)
       || (source === ReencryptionSource.DSSE_KMS && bucket.objectEncryption === ObjectEncryption.DSSE_KMS);
-    if (sameKey && targetAlgorithmMatches) {
-      invalidProp(this, 'sourceKeys', sameKey.node.path, 'must not contain the target key with the same algorithm: those objects are already compliant');
+    // The same key and algorithm is a job only when it applies S3 Bucket Keys to objects without one.
+    if (sameKey && targetAlgorithmMatches && !(source === ReencryptionSource.SSE_KMS && bucketKeysOn(bucket))) {
+      invalidProp(this, 'sourceKeys', sameKey.node.path,
+        'must not contain the target key with the same algorithm when the bucket has no S3 Bucket Key: those objects are already compliant');
+    }
+    if (props.operation !== undefined && !Object.values(ReencryptionOperation).includes(props.operation)) {
+      invalidProp(this, 'operation', props.operation, `must be one of ${Object.values(ReencryptionOperation).join(', ')}`);
     }
     checkIntRange(this, 'priority', props.priority, 0, 2147483647);
     const prefix = props.keyPrefix;
@@ -308,6 +381,43 @@ export class ReencryptionJob extends Construct {
     if (props.targetKey && props.targetKey !== bucket.bucketKey && !props.keyPrefix) {
       invalidProp(this, 'targetKey', props.targetKey.node.path, 'needs keyPrefix: the bucket policy denies every key but the bucket\'s own outside a prefix wired to another key');
     }
+  }
+
+  /**
+   * UpdateObjectEncryption wherever S3 takes it, from the S3 User Guide (update-sse-encryption.html):
+   * "Source objects that are unencrypted, or encrypted with either dual-layer server-side encryption
+   * with KMS keys (DSSE-KMS) or server-side encryption with customer-provided keys (SSE-C) aren't
+   * supported"; the operation "doesn't support updating the encryption type to DSSE-KMS or SSE-C";
+   * requests are "restricted to KMS keys that are owned by the bucket owner's AWS account"; and it
+   * "fails on any object that has an S3 Object Lock retention mode or legal hold applied to it".
+   */
+  private chooseOperation(props: ReencryptionJobProps): { operation: ReencryptionOperation; reason: string } {
+    const { bucket, source } = props;
+    const stack = Stack.of(this);
+    const keyAccount = this.targetKey.env.account;
+    const refusal = source === ReencryptionSource.NOT_ENCRYPTED
+      ? 'S3 UpdateObjectEncryption does not take unencrypted objects'
+      : source === ReencryptionSource.DSSE_KMS
+        ? 'S3 UpdateObjectEncryption does not take DSSE-KMS objects'
+        : bucket.objectEncryption === ObjectEncryption.DSSE_KMS
+          ? 'S3 UpdateObjectEncryption cannot change objects to DSSE-KMS'
+          : Token.compareStrings(keyAccount, stack.account) === TokenComparison.DIFFERENT
+            ? `S3 UpdateObjectEncryption takes KMS keys of the bucket owner's account only, and the target key is in ${keyAccount}`
+            : defaultRetention(bucket)
+              ? 'S3 UpdateObjectEncryption refuses objects under an Object Lock retention, and the bucket\'s default retention gives every object one'
+              : undefined;
+    if (props.operation === ReencryptionOperation.UPDATE_OBJECT_ENCRYPTION && refusal) {
+      invalidProp(this, 'operation', props.operation, `cannot be used here: ${refusal}; use ReencryptionOperation.COPY or leave operation unset`);
+    }
+    if (props.operation === ReencryptionOperation.COPY) {
+      return { operation: ReencryptionOperation.COPY, reason: 'operation: COPY was set (each object is copied onto itself as a new version)' };
+    }
+    if (refusal) return { operation: ReencryptionOperation.COPY, reason: `${refusal}, so each object is copied onto itself as a new version` };
+    const what = source === ReencryptionSource.SSE_S3 ? 'SSE-S3 to SSE-KMS' : 'one KMS key to another, or S3 Bucket Keys applied';
+    return {
+      operation: ReencryptionOperation.UPDATE_OBJECT_ENCRYPTION,
+      reason: `S3 changes ${what} in place, with no data movement: no new version, no size limit, no restore of archived objects, metadata kept`,
+    };
   }
 
   /**
@@ -355,7 +465,7 @@ export class ReencryptionJob extends Construct {
   }
 
   /** Key-policy side of the KMS permissions, for keys of this app; printed for imported keys. */
-  private grantKeyPolicies(bucket: EncryptedBucket, sourceKeys: kms.IKey[]): void {
+  private grantKeyPolicies(bucket: EncryptedBucket, sourceKeys: kms.IKey[], permissions: OperationPermissions): void {
     const scoped = s3UsageConditions([bucket.stableBucketArn], Stack.of(this).region, Stack.of(this).account);
     const principal = new iam.ArnPrincipal(this.role.roleArn);
     const pending: iam.PolicyStatement[] = [];
@@ -365,12 +475,26 @@ export class ReencryptionJob extends Construct {
       else pending.push(statement);
     };
     // The bucket's own key already lets the account use it through S3 for this bucket; the role's policy is enough.
-    if (this.targetKey !== bucket.bucketKey) add(this.targetKey, `ReencryptionJob${this.node.addr}EncryptsCopies`, KMS_TARGET_ACTIONS);
-    sourceKeys.forEach((key, i) => add(key, `ReencryptionJob${this.node.addr}DecryptsSource${i + 1}`, KMS_SOURCE_ACTIONS));
+    if (this.targetKey !== bucket.bucketKey) add(this.targetKey, `ReencryptionJob${this.node.addr}EncryptsWithTarget`, permissions.targetKeyActions);
+    sourceKeys.forEach((key, i) => add(key, `ReencryptionJob${this.node.addr}DecryptsSource${i + 1}`, permissions.sourceKeyActions));
     if (pending.length > 0) {
       warnWeakened(this, 'sourceKeys',
         `imported keys cannot be changed from this app; add these statements to their key policies so the job can use them through S3 for this bucket only: ${renderStatements(this, pending)}`,
         []);
     }
   }
+}
+
+/** Whether the bucket's default encryption uses S3 Bucket Keys (EncryptedBucket turns them on for SSE-KMS unless told not to). */
+function bucketKeysOn(bucket: EncryptedBucket): boolean {
+  const cfn = bucket.node.defaultChild as s3.CfnBucket;
+  const config = Stack.of(bucket).resolve(cfn.bucketEncryption);
+  return config?.serverSideEncryptionConfiguration?.[0]?.bucketKeyEnabled === true;
+}
+
+/** Whether the bucket gives every new object an Object Lock retention. */
+function defaultRetention(bucket: EncryptedBucket): boolean {
+  const cfn = bucket.node.defaultChild as s3.CfnBucket;
+  const lock = Stack.of(bucket).resolve(cfn.objectLockConfiguration);
+  return lock?.rule?.defaultRetention !== undefined;
 }

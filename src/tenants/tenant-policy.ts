@@ -1,4 +1,5 @@
 import * as iam from 'aws-cdk-lib/aws-iam';
+import { SETS_OBJECT_ENCRYPTION } from '../bucket/bucket-policy';
 import { KEY_ADMIN_ACTIONS, S3_KEY_WRITE_ACTIONS } from '../keys/key-policy';
 
 /**
@@ -240,7 +241,8 @@ export function tenantBucketStatements(scope: TenantScope, bucketKeyArn: string,
     sid,
     effect: iam.Effect.DENY,
     principals: [new iam.AnyPrincipal()],
-    actions: ['s3:PutObject'],
+    // UpdateObjectEncryption carries the key-id condition key too (see SETS_OBJECT_ENCRYPTION).
+    actions: SETS_OBJECT_ENCRYPTION,
     resources: [tenantObjects],
     conditions: { ...conditions, Null: namesAKey },
   });

@@ -155,6 +155,24 @@ describe('logDeliveryStatement: S3 server access logs of one source bucket, this
 
 test('every denial binds every principal, so the account cannot write around it', () => {
   for (const st of [...encryptionDenyStatements(BUCKET_ARN, KEY, 'SSE_KMS'), ...sseS3OnlyDenyStatements(`${BUCKET_ARN}/*`)]) {
-    expect(st.toStatementJson()).toMatchObject({ Effect: 'Deny', Principal: { AWS: '*' }, Action: 's3:PutObject' });
+    expect(st.toStatementJson()).toMatchObject({ Effect: 'Deny', Principal: { AWS: '*' } });
   }
+});
+
+test('the denials on an algorithm or a key cover UpdateObjectEncryption; those on headers it cannot carry stay on PutObject', () => {
+  // Service Authorization Reference: s3:UpdateObjectEncryption has the condition keys
+  // s3:x-amz-server-side-encryption and s3:x-amz-server-side-encryption-aws-kms-key-id, not the SSE-C one.
+  const actions = (statements: { toStatementJson(): any }[]) => Object.fromEntries(statements.map((s) => [s.toStatementJson().Sid, s.toStatementJson().Action]));
+  const both = ['s3:PutObject', 's3:UpdateObjectEncryption'];
+  expect(actions(encryptionDenyStatements(BUCKET_ARN, KEY, 'SSE_KMS'))).toEqual({
+    DenyPutObjectWithAnotherEncryptionAlgorithm: both,
+    DenyPutObjectWithAnotherKmsKey: both,
+    DenyPutObjectWithKmsAlgorithmButNoKeyId: 's3:PutObject',
+    DenyPutObjectWithSseCustomerKey: 's3:PutObject',
+  });
+  expect(actions(encryptionDenyStatements(BUCKET_ARN, KEY, 'SSE_C'))).toEqual({
+    DenyPutObjectWithoutSseCustomerKey: 's3:PutObject',
+    DenyPutObjectWithServerManagedEncryptionHeader: both,
+  });
+  expect(actions(sseS3OnlyDenyStatements(`${BUCKET_ARN}/*`))).toEqual({ DenyPutObjectWithAnotherEncryptionAlgorithm: both, DenyPutObjectWithSseCustomerKey: 's3:PutObject' });
 });

@@ -9,7 +9,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { EncryptedBucket, EncryptedBucketProps, ObjectEncryption } from '../../src';
 import { AccessModel, ACCOUNT, REGION } from '../support/access-model';
 import { evaluate } from '../support/iam-engine';
-import { kmsContext, s3Read, s3Write } from '../support/s3-flows';
+import { kmsContext, s3Read, s3UpdateObjectEncryption, s3Write } from '../support/s3-flows';
 
 const TRUSTING_KEY_POLICY = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: 'kms:*', Resource: '*' }] };
 
@@ -73,11 +73,21 @@ describe('the key-pin exemption for a prefix (allowOtherKmsKeysUnder) leaves eve
   const bucket = m.bucket(/^T\/Data[0-9A-F]{8} /);
   const w = m.roleArn(/^T\/Writer/);
   const other = `arn:aws:kms:${REGION}:${ACCOUNT}:key/other`;
+  const admin = `arn:aws:iam::${ACCOUNT}:role/Admin`;
+  const allowAll = [{ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['s3:*', 'kms:*'], Resource: '*' }] }];
   test.each([
     ['ALLOWED', 'S3 request naming another key under the exempt prefix', () => s3Write(m, w, bucket, 'tenants/a/x', { sse: 'aws:kms', keyId: other }).s3.decision === 'Allowed'],
     ['DENIED', 'another key outside the prefix', () => s3Write(m, w, bucket, 'reports/x', { sse: 'aws:kms', keyId: other }).allowed],
     ['DENIED', 'aws:kms without a key id under the prefix', () => s3Write(m, w, bucket, 'tenants/a/x', { sse: 'aws:kms' }).allowed],
     ['DENIED', 'SSE-C under the prefix', () => s3Write(m, w, bucket, 'tenants/a/x', { sseCustomerAlgorithm: 'AES256' }).allowed],
+    // An administrator of the account (s3:* and kms:*) moving an existing object with S3's
+    // UpdateObjectEncryption: the key pin binds it outside the prefix, as it binds PutObject.
+    ['DENIED', 'an administrator moves an object outside the prefix to another key (UpdateObjectEncryption)',
+      () => s3UpdateObjectEncryption(m, admin, bucket, 'reports/x', { keyArn: other, identityPolicies: allowAll }).s3.decision === 'Allowed'],
+    ['ALLOWED', 'an administrator moves an object outside the prefix to the bucket key (UpdateObjectEncryption)',
+      () => s3UpdateObjectEncryption(m, admin, bucket, 'reports/x', { keyArn: m.keyArn(/^T\/DataKey/), identityPolicies: allowAll }).allowed],
+    ['ALLOWED', 'an administrator moves an object under the exempt prefix to another key (UpdateObjectEncryption)',
+      () => s3UpdateObjectEncryption(m, admin, bucket, 'tenants/a/x', { keyArn: other, identityPolicies: allowAll }).s3.decision === 'Allowed'],
   ])('%s: %s', (expected, _name, run) => {
     expect(run() ? 'ALLOWED' : 'DENIED').toBe(expected);
   });

@@ -91,15 +91,16 @@ describe('EncryptedBucket defaults', () => {
     expect(st.some((s) => s.Effect === 'Deny' && s.Condition?.NumericLessThan?.['s3:TlsVersion'] === 1.2)).toBe(true);
   });
 
-  test('denies PutObject with another encryption algorithm, but not a PUT that names none', () => {
+  test('denies PutObject and UpdateObjectEncryption with another encryption algorithm, but not a PUT that names none', () => {
     const s = dataBucketPolicyStatements(template).find((x) => x.Sid === 'DenyPutObjectWithAnotherEncryptionAlgorithm');
     expect(s.Effect).toBe('Deny');
-    expect(s.Action).toBe('s3:PutObject');
+    expect(s.Action).toEqual(['s3:PutObject', 's3:UpdateObjectEncryption']);
     expect(s.Condition).toEqual({ StringNotEquals: { 's3:x-amz-server-side-encryption': 'aws:kms' }, Null: { 's3:x-amz-server-side-encryption': 'false' } });
   });
 
   test('denies PutObject that names another KMS key, in its own statement', () => {
     const s = dataBucketPolicyStatements(template).find((x) => x.Sid === 'DenyPutObjectWithAnotherKmsKey');
+    expect(s.Action).toEqual(['s3:PutObject', 's3:UpdateObjectEncryption']);
     expect(Object.keys(s.Condition.StringNotEquals)).toEqual(['s3:x-amz-server-side-encryption-aws-kms-key-id']);
     expect(s.Condition.StringNotEquals['s3:x-amz-server-side-encryption-aws-kms-key-id']['Fn::GetAtt'][1]).toBe('Arn');
     expect(s.Condition.StringNotEquals['s3:x-amz-server-side-encryption']).toBeUndefined();

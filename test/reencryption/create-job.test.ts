@@ -1,4 +1,6 @@
-import { buildCreateJobInputs, ReencryptionJobParameters, startReencryptionJob } from '../../src/client/reencryption';
+import * as s3control from '@aws-sdk/client-s3-control';
+import { buildCreateJobInputs, ReencryptionCreateJobInput, ReencryptionJobParameters, startReencryptionJob } from '../../src/client/reencryption';
+import { shapeErrors } from '../support/sdk-shape';
 
 const BUCKET_ARN = 'arn:aws:s3:::data-bucket';
 const LOG_ARN = 'arn:aws:s3:::log-bucket';
@@ -70,7 +72,7 @@ describe('buildCreateJobInputs', () => {
         ReportScope: 'FailedTasksOnly',
       },
       ClientRequestToken: expect.stringMatching(/^reencrypt-[0-9a-f]{40}$/),
-      Description: 'Re-encrypt SSE_S3 objects of data-bucket to SSE_KMS (11111111-2222-3333-4444-555555555555)',
+      Description: 'Copy SSE_S3 objects of data-bucket to SSE_KMS (11111111-2222-3333-4444-555555555555)',
       Priority: 10,
       RoleArn: 'arn:aws:iam::111111111111:role/reencrypt',
     });
@@ -109,8 +111,128 @@ describe('buildCreateJobInputs', () => {
     expect(buildCreateJobInputs(PARAMS)[0].ClientRequestToken).not.toBe(buildCreateJobInputs({ ...PARAMS, keyPrefix: 'x/' })[0].ClientRequestToken);
   });
 
+  test('parameters written before the operation was chosen mean COPY, with the same request token as then', () => {
+    const [input] = buildCreateJobInputs(PARAMS);
+    expect(Object.keys(input.Operation)).toEqual(['S3PutObjectCopy']);
+    expect(input.ClientRequestToken).toBe(buildCreateJobInputs({ ...PARAMS, operation: 'COPY' })[0].ClientRequestToken);
+    // The hash of the fields as they were joined before the choice existed.
+    const before = [BUCKET_ARN, '', 'SSE_S3', '', 'SSE_KMS', NEW_KEY, 'STANDARD', ''].join('|');
+    expect(input.ClientRequestToken).toBe(`reencrypt-${require('node:crypto').createHash('sha256').update(before).digest('hex').slice(0, 40)}`);
+  });
+
   test('an unknown source is refused with the allowed values', () => {
     expect(() => buildCreateJobInputs({ ...PARAMS, source: 'SSE_C' as any })).toThrow(/Unknown re-encryption source 'SSE_C': expected NOT_ENCRYPTED, SSE_S3, SSE_KMS or DSSE_KMS/);
+  });
+});
+
+const UPDATE: ReencryptionJobParameters = { ...PARAMS, operation: 'UPDATE_OBJECT_ENCRYPTION' };
+
+describe('buildCreateJobInputs: UpdateObjectEncryption in place', () => {
+  test('SSE-S3 to SSE-KMS: the exact CreateJob request', () => {
+    const [input] = buildCreateJobInputs(UPDATE);
+    expect(input).toEqual({
+      AccountId: '111111111111',
+      ConfirmationRequired: false,
+      // S3 User Guide, batch-ops-update-encryption.html, and the S3 Control API reference
+      // (S3UpdateObjectEncryptionOperation, S3UpdateObjectEncryptionSSEKMS).
+      Operation: { S3UpdateObjectEncryption: { ObjectEncryption: { SSEKMS: { KMSKeyArn: NEW_KEY, BucketKeyEnabled: true } } } },
+      ManifestGenerator: {
+        S3JobManifestGenerator: {
+          ExpectedBucketOwner: '111111111111',
+          SourceBucket: BUCKET_ARN,
+          EnableManifestOutput: true,
+          ManifestOutputLocation: {
+            ExpectedManifestBucketOwner: '111111111111',
+            Bucket: LOG_ARN,
+            ManifestPrefix: 'reencryption/App/abc/manifests',
+            ManifestFormat: 'S3InventoryReport_CSV_20211130',
+          },
+          // No size limit and every storage class: nothing is copied or restored.
+          Filter: { MatchAnyObjectEncryption: [{ SSES3: {} }] },
+        },
+      },
+      Report: {
+        Enabled: true,
+        Bucket: LOG_ARN,
+        Prefix: 'reencryption/App/abc/reports',
+        Format: 'Report_CSV_20180820',
+        ReportScope: 'FailedTasksOnly',
+      },
+      ClientRequestToken: expect.stringMatching(/^reencrypt-[0-9a-f]{40}$/),
+      Description: 'Update encryption of SSE_S3 objects of data-bucket to SSE_KMS (11111111-2222-3333-4444-555555555555)',
+      Priority: 10,
+      RoleArn: 'arn:aws:iam::111111111111:role/reencrypt',
+    });
+    expect(input.ClientRequestToken).not.toBe(buildCreateJobInputs(PARAMS)[0].ClientRequestToken);
+  });
+
+  test('key A to key B: one job per old key, filtered on it; a named storage class is honoured', () => {
+    const inputs = buildCreateJobInputs({ ...UPDATE, source: 'SSE_KMS', sourceKeyArns: [OLD_KEY_1, OLD_KEY_2], bucketKeyEnabled: false }, { storageClass: 'DEEP_ARCHIVE' });
+    expect(inputs.map((i) => i.ManifestGenerator!.S3JobManifestGenerator.Filter)).toEqual([OLD_KEY_1, OLD_KEY_2].map((k) => ({
+      MatchAnyStorageClass: ['DEEP_ARCHIVE'],
+      MatchAnyObjectEncryption: [{ SSEKMS: { KmsKeyArn: k } }],
+    })));
+    expect(inputs.map((i) => i.Operation)).toEqual([1, 2].map(() => ({ S3UpdateObjectEncryption: { ObjectEncryption: { SSEKMS: { KMSKeyArn: NEW_KEY, BucketKeyEnabled: false } } } })));
+  });
+
+  test('S3 Bucket Keys applied: the same key, only the objects without a Bucket Key', () => {
+    const [input] = buildCreateJobInputs({ ...UPDATE, source: 'SSE_KMS', sourceKeyArns: [NEW_KEY] });
+    expect(input.ManifestGenerator!.S3JobManifestGenerator.Filter).toEqual({ MatchAnyObjectEncryption: [{ SSEKMS: { KmsKeyArn: NEW_KEY, BucketKeyEnabled: false } }] });
+  });
+
+  test('DSSE-KMS is no target of the operation: an error, not a request S3 refuses', () => {
+    expect(() => buildCreateJobInputs({ ...UPDATE, targetEncryption: 'DSSE_KMS', bucketKeyEnabled: false }))
+      .toThrow('UpdateObjectEncryption changes objects to SSE-KMS only, not DSSE_KMS: use operation COPY for a DSSE-KMS bucket.');
+  });
+});
+
+describe('every CreateJob request conforms to the S3 Control model of @aws-sdk/client-s3-control', () => {
+  const cases: [string, ReencryptionJobParameters, Parameters<typeof buildCreateJobInputs>[1]][] = [
+    ['Copy, SSE-S3 to SSE-KMS', PARAMS, {}],
+    ['Copy, two old keys, prefix, class, date, every task reported', { ...PARAMS, source: 'SSE_KMS', sourceKeyArns: [OLD_KEY_1, OLD_KEY_2], keyPrefix: 't/', reportAllTasks: true },
+      { storageClass: 'INTELLIGENT_TIERING', createdBefore: new Date('2026-01-01T00:00:00Z'), confirmationRequired: true }],
+    ['Copy to DSSE-KMS', { ...PARAMS, source: 'SSE_KMS', sourceKeyArns: [NEW_KEY], targetEncryption: 'DSSE_KMS', bucketKeyEnabled: false }, {}],
+    ['Copy of unencrypted objects', { ...PARAMS, source: 'NOT_ENCRYPTED' }, {}],
+    ['Copy of DSSE-KMS objects', { ...PARAMS, source: 'DSSE_KMS', sourceKeyArns: [OLD_KEY_1] }, {}],
+    ['Update, SSE-S3 to SSE-KMS', UPDATE, {}],
+    ['Update, key A to key B under a prefix, archived class', { ...UPDATE, source: 'SSE_KMS', sourceKeyArns: [OLD_KEY_1], keyPrefix: 'tenant-a/' }, { storageClass: 'DEEP_ARCHIVE' }],
+    ['Update, S3 Bucket Keys applied', { ...UPDATE, source: 'SSE_KMS', sourceKeyArns: [NEW_KEY] }, {}],
+  ];
+  const enums: [string, (i: ReencryptionCreateJobInput) => unknown, Record<string, string>][] = [
+    ['ManifestFormat', (i) => (i.ManifestGenerator!.S3JobManifestGenerator.ManifestOutputLocation as any).ManifestFormat, s3control.GeneratedManifestFormat],
+    ['Report.Format', (i) => i.Report.Format, s3control.JobReportFormat],
+    ['Report.ReportScope', (i) => i.Report.ReportScope, s3control.JobReportScope],
+  ];
+
+  test.each(cases)('%s', (_name, params, options) => {
+    for (const input of buildCreateJobInputs(params, options)) {
+      expect(shapeErrors(s3control.CreateJobRequest$, input)).toEqual([]);
+      for (const [, get, values] of enums) expect(Object.values(values)).toContain(get(input));
+      const filter = input.ManifestGenerator!.S3JobManifestGenerator.Filter as any;
+      for (const c of filter.MatchAnyStorageClass ?? []) expect(Object.values(s3control.S3StorageClass)).toContain(c);
+      const copy = input.Operation.S3PutObjectCopy as any;
+      if (copy) {
+        expect(Object.values(s3control.S3MetadataDirective)).toContain(copy.MetadataDirective);
+        if (copy.NewObjectMetadata) expect(Object.values(s3control.S3SSEAlgorithm)).toContain(copy.NewObjectMetadata.SSEAlgorithm);
+      }
+      // S3UpdateObjectEncryptionSSEKMS.KMSKeyArn: "Pattern: arn:aws[a-zA-Z0-9-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[a-zA-Z0-9-]+".
+      const update = input.Operation.S3UpdateObjectEncryption as any;
+      if (update) expect(update.ObjectEncryption.SSEKMS.KMSKeyArn).toMatch(/^arn:aws[a-zA-Z0-9-]*:kms:[a-z0-9-]+:[0-9]{12}:key\/[a-zA-Z0-9-]+$/);
+    }
+  });
+
+  test('the check can fail: a misspelt member, a missing required one and a second union member are each reported', () => {
+    const [input] = buildCreateJobInputs(UPDATE);
+    const broken = JSON.parse(JSON.stringify(input));
+    broken.Operation.S3UpdateObjectEncryption.ObjectEncryption.SSEKMS = { KmsKeyArn: NEW_KEY };
+    delete broken.RoleArn;
+    broken.ManifestGenerator.S3JobManifestGenerator.Filter.MatchAnyObjectEncryption = [{ SSES3: {}, NOTSSE: {} }];
+    expect(shapeErrors(s3control.CreateJobRequest$, broken)).toEqual([
+      expect.stringMatching(/^\$\.Operation\.S3UpdateObjectEncryption\.ObjectEncryption\.SSEKMS\.KmsKeyArn: not a member of S3UpdateObjectEncryptionSSEKMS/),
+      '$.Operation.S3UpdateObjectEncryption.ObjectEncryption.SSEKMS.KMSKeyArn: required by S3UpdateObjectEncryptionSSEKMS',
+      '$.ManifestGenerator.S3JobManifestGenerator.Filter.MatchAnyObjectEncryption[0]: the union ObjectEncryptionFilter takes exactly one member, got 2 (SSES3, NOTSSE)',
+      '$.RoleArn: required by CreateJobRequest',
+    ]);
   });
 });
 

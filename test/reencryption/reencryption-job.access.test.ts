@@ -15,18 +15,24 @@
  */
 import { App, Stack } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import { EncryptedBucket, ReencryptionJob, ReencryptionSource } from '../../src';
+import { EncryptedBucket, ReencryptionJob, ReencryptionOperation, ReencryptionSource } from '../../src';
 import { AccessModel, ACCOUNT, OTHER_ACCOUNT, REGION, ROOT } from '../support/access-model';
 import { Decision } from '../support/iam-engine';
-import { s3Write } from '../support/s3-flows';
+import { s3UpdateObjectEncryption, s3Write } from '../support/s3-flows';
 
 const app = new App({ context: { 'aws:cdk:enable-path-metadata': true } });
 const stack = new Stack(app, 'Test', { env: { account: ACCOUNT, region: REGION } });
 const data = new EncryptedBucket(stack, 'Data');
 const oldKey = new kms.Key(stack, 'OldKey', { enableKeyRotation: true });
-const job = new ReencryptionJob(stack, 'Reencrypt', { bucket: data, source: ReencryptionSource.SSE_KMS, sourceKeys: [oldKey] });
+const COPY = ReencryptionOperation.COPY;
+const job = new ReencryptionJob(stack, 'Reencrypt', { bucket: data, source: ReencryptionSource.SSE_KMS, sourceKeys: [oldKey], operation: COPY });
 const archive = new EncryptedBucket(stack, 'Archive');
-const archiveJob = new ReencryptionJob(stack, 'ArchiveOnly', { bucket: archive, source: ReencryptionSource.SSE_S3, keyPrefix: 'archive/' });
+const archiveJob = new ReencryptionJob(stack, 'ArchiveOnly', { bucket: archive, source: ReencryptionSource.SSE_S3, keyPrefix: 'archive/', operation: COPY });
+// In place: one job from another key of the account, one from SSE-S3 under a prefix.
+const moved = new EncryptedBucket(stack, 'Moved');
+const movedOldKey = new kms.Key(stack, 'MovedOldKey', { enableKeyRotation: true });
+const updateJob = new ReencryptionJob(stack, 'InPlace', { bucket: moved, source: ReencryptionSource.SSE_KMS, sourceKeys: [movedOldKey] });
+const sseS3Job = new ReencryptionJob(stack, 'InPlaceFromSseS3', { bucket: archive, source: ReencryptionSource.SSE_S3, keyPrefix: 'legacy/' });
 const model = AccessModel.of(app);
 
 const bucket = model.bucket('Test/Data/Resource');
@@ -129,4 +135,63 @@ describe('ReencryptionJob access matrix', () => {
   });
 
   test('the prefix-scoped job is the one whose role is scoped', () => expect(archiveJob.role).not.toBe(job.role));
+});
+
+/**
+ * The in-place jobs. S3 User Guide, batch-ops-iam-role-policies.html ("Update object encryption"):
+ * the role reads its manifest, calls s3:UpdateObjectEncryption on each object (with s3:GetObject,
+ * s3:GetObjectVersion and s3:PutObject), writes its report, and uses the keys through S3. The
+ * request names SSE-KMS and the full key ARN (update-sse-encryption.html), which the Service
+ * Authorization Reference exposes as the SSE condition keys of s3:UpdateObjectEncryption.
+ */
+describe('ReencryptionJob in place (UpdateObjectEncryption) access matrix', () => {
+  const movedBucket = model.bucket('Test/Moved/Resource');
+  const MOVED_KEY = model.keyArn('Test/Moved/Key/Resource');
+  const MOVED_OLD_KEY = model.keyArn('Test/MovedOldKey/Resource');
+  const UPDATE_ROLE = model.roleArn('Test/InPlace/Role/Resource');
+  const SSE_S3_ROLE = model.roleArn('Test/InPlaceFromSseS3/Role/Resource');
+  const ARCHIVE_KEY = OTHER_KEY;
+  const update = (principal: string, target: { name: string; arn: string }, key: string, options: Partial<Parameters<typeof s3UpdateObjectEncryption>[4]> = {}) =>
+    s3UpdateObjectEncryption(model, principal, target, key, { keyArn: MOVED_KEY, bucketKey: true, oldKeyArn: MOVED_OLD_KEY, ...options });
+
+  test('both jobs chose the in-place operation', () => {
+    expect([updateJob.operation, sseS3Job.operation]).toEqual([ReencryptionOperation.UPDATE_OBJECT_ENCRYPTION, ReencryptionOperation.UPDATE_OBJECT_ENCRYPTION]);
+  });
+
+  test.each([
+    ['the role moves an object from the old key to the bucket key, with a Bucket Key', () => update(UPDATE_ROLE, movedBucket, OBJECT), true],
+    ['the role moves an object that had a Bucket Key under the old key', () => update(UPDATE_ROLE, movedBucket, OBJECT, { oldBucketKey: true }), true],
+    ['the role moves an object without applying a Bucket Key', () => update(UPDATE_ROLE, movedBucket, OBJECT, { bucketKey: false }), true],
+    ['the SSE-S3 job moves an object under its prefix to the bucket key', () => update(SSE_S3_ROLE, other, 'legacy/2019.csv', { keyArn: ARCHIVE_KEY, oldKeyArn: undefined }), true],
+    // Attacks.
+    ['the role moves an object to the old key (the bucket policy pins the bucket key)', () => update(UPDATE_ROLE, movedBucket, OBJECT, { keyArn: MOVED_OLD_KEY }), false],
+    ['the role moves an object to another bucket\'s key', () => update(UPDATE_ROLE, movedBucket, OBJECT, { keyArn: TARGET_KEY }), false],
+    ['the role updates an object of another bucket', () => update(UPDATE_ROLE, other, OBJECT, { keyArn: ARCHIVE_KEY }), false],
+    ['the role updates without TLS', () => update(UPDATE_ROLE, movedBucket, OBJECT, { context: { 'aws:SecureTransport': 'false' } }), false],
+    ['the SSE-S3 job updates outside its prefix', () => update(SSE_S3_ROLE, other, 'private/2019.csv', { keyArn: ARCHIVE_KEY, oldKeyArn: undefined }), false],
+    ['the SSE-S3 job moves objects of a KMS key it was not given', () => update(SSE_S3_ROLE, other, 'legacy/2019.csv', { keyArn: ARCHIVE_KEY, oldKeyArn: MOVED_OLD_KEY }), false],
+    ['the copy job (no s3:UpdateObjectEncryption) updates in place', () => update(ROLE, bucket, OBJECT, { keyArn: TARGET_KEY, oldKeyArn: OLD_KEY }), false],
+  ] as [string, () => { allowed: boolean; deniedBy: string[] }, boolean][])('%s', (_name, flow, expected) => {
+    const result = flow();
+    expect({ allowed: result.allowed, deniedBy: result.deniedBy }).toEqual(expect.objectContaining({ allowed: expected }));
+  });
+
+  test('the key pin refuses the move for an administrator of the account too, and names the denial', () => {
+    // A principal allowed s3:* by the bucket's account: only the bucket policy's key pin stops it.
+    const admin = [{ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['s3:*', 'kms:*'], Resource: '*' }] }];
+    const result = update(`arn:aws:iam::${ACCOUNT}:role/Admin`, movedBucket, OBJECT, { keyArn: MOVED_OLD_KEY, identityPolicies: admin });
+    expect(result.s3.decision).toBe('ExplicitlyDenied');
+    expect(result.s3.deciding).toContain('DenyPutObjectWithAnotherKmsKey');
+    expect(update(`arn:aws:iam::${ACCOUNT}:role/Admin`, movedBucket, OBJECT, { identityPolicies: admin }).s3.decision).toBe('Allowed');
+  });
+
+  test.each([
+    ['the role writes objects with PutObject outside its bucket', UPDATE_ROLE, 's3:PutObject', `${other.arn}/${OBJECT}`, 'ImplicitlyDenied'],
+    ['the role deletes an object', UPDATE_ROLE, 's3:DeleteObject', `${movedBucket.arn}/${OBJECT}`, 'ImplicitlyDenied'],
+    ['the role tags an object (the copy job\'s right, not this one\'s)', UPDATE_ROLE, 's3:PutObjectTagging', `${movedBucket.arn}/${OBJECT}`, 'ImplicitlyDenied'],
+    ['the role encrypts directly with the bucket key', UPDATE_ROLE, 'kms:Encrypt', MOVED_KEY, 'ImplicitlyDenied'],
+    ['the role re-encrypts from the bucket key directly', UPDATE_ROLE, 'kms:ReEncryptFrom', MOVED_OLD_KEY, 'ImplicitlyDenied'],
+  ])('%s', (_name, principal, action, resource, expected) => {
+    expect(model.evaluate({ principal, action, resource, context: {} }).decision).toBe(expected);
+  });
 });

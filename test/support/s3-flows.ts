@@ -179,3 +179,44 @@ function finish(s3: AccessResult, kms: AccessResult[], keyArn?: string): FlowRes
     deniedBy: refused.flatMap(([leg, l]) => (l.deciding.length > 0 ? l.deciding : [`${leg}:${l.decision}`])),
   };
 }
+
+export interface UpdateEncryptionOptions {
+  /** The KMS key ARN of the request (`ObjectEncryption.SSEKMS.KMSKeyArn`). */
+  readonly keyArn: string;
+  /** `BucketKeyEnabled` of the request. */
+  readonly bucketKey?: boolean;
+  /** The object's key today: undefined for SSE-S3. */
+  readonly oldKeyArn?: string;
+  /** Whether the object has an S3 Bucket Key today. */
+  readonly oldBucketKey?: boolean;
+  readonly context?: Record<string, string | undefined>;
+  readonly identityPolicies?: any[];
+}
+
+/**
+ * S3's UpdateObjectEncryption on `bucket/objectKey` by `principal`. The Service Authorization
+ * Reference (list_amazons3.html) gives the action `s3:UpdateObjectEncryption` the SSE condition keys
+ * `s3:x-amz-server-side-encryption` and `s3:x-amz-server-side-encryption-aws-kms-key-id`; the only
+ * target type is SSE-KMS (update-sse-encryption.html), so the first is `aws:kms`. AWS does not say
+ * which KMS calls S3 makes for it, only the permissions it needs (batch-ops-iam-role-policies.html:
+ * "kms:Decrypt", "kms:GenerateDataKey", "kms:Encrypt", "kms:ReEncrypt*"), so the flow is allowed only
+ * when every call S3 could make is: Decrypt and ReEncryptFrom on the old key (KMS API Reference,
+ * ReEncrypt: "kms:ReEncryptFrom permission on the source KMS key"), and Encrypt, GenerateDataKey,
+ * ReEncryptTo and Decrypt (a cached S3 Bucket Key) on the new one, each with S3's context.
+ */
+export function s3UpdateObjectEncryption(model: AccessModel, principal: string, bucket: BucketRef, objectKey: string, options: UpdateEncryptionOptions): FlowResult {
+  const objectArn = `${bucket.arn}/${objectKey}`;
+  const context: Record<string, string | undefined> = {
+    's3:x-amz-server-side-encryption': 'aws:kms',
+    's3:x-amz-server-side-encryption-aws-kms-key-id': options.keyArn,
+    ...options.context,
+  };
+  const s3 = model.evaluate({ principal, action: 's3:UpdateObjectEncryption', resource: objectArn, context, identityPolicies: options.identityPolicies });
+  const kms: AccessResult[] = [];
+  const call = (action: string, keyArn: string, bucketKey: boolean) => kms.push(model.evaluate({
+    principal, action, resource: model.keyBehind(keyArn), context: kmsContext(principal, bucketKey ? bucket.arn : objectArn, bucket.region), identityPolicies: options.identityPolicies,
+  }));
+  if (options.oldKeyArn) for (const action of ['kms:Decrypt', 'kms:ReEncryptFrom']) call(action, options.oldKeyArn, options.oldBucketKey ?? false);
+  for (const action of ['kms:Encrypt', 'kms:GenerateDataKey', 'kms:ReEncryptTo', 'kms:Decrypt']) call(action, options.keyArn, options.bucketKey ?? false);
+  return finish(s3, kms, options.keyArn);
+}

@@ -31,7 +31,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { EncryptedBucket, TenantAccess, TenantKeyring, TenantTier } from '../../src';
 import { AccessModel, AccessResult, ACCOUNT, OTHER_ACCOUNT, PARTITION, REGION, ROOT } from '../support/access-model';
 import type { Decision } from '../support/iam-engine';
-import { defaultEncryption, FlowResult, kmsDirect, s3Read, s3Write, WriteOperation } from '../support/s3-flows';
+import { defaultEncryption, FlowResult, kmsDirect, s3Read, s3UpdateObjectEncryption, s3Write, WriteOperation } from '../support/s3-flows';
 
 // Path metadata names the resources; asset metadata points the model at the nested shard templates.
 const app = new App({ context: { 'aws:cdk:enable-path-metadata': true, 'aws:cdk:enable-asset-metadata': true } });
@@ -359,6 +359,18 @@ const otherAccount: Row[] = [
   ['another account: PutKeyPolicy on acme\'s key', () => intruder('kms:PutKeyPolicy', KEY.acme), denied('kms', 'ImplicitlyDenied')],
 ];
 
+// S3's UpdateObjectEncryption moves an existing object to another key without writing it; the
+// Service Authorization Reference gives s3:UpdateObjectEncryption the key-id condition key, so the
+// prefix denials bind it as they bind PutObject, and the tenant key policies decide the KMS side.
+const move = (principal: string, keyArn: string, oldKeyArn = KEY.acme) => ofFlow(s3UpdateObjectEncryption(model, principal, bucket, OWN, { keyArn, bucketKey: true, oldKeyArn }));
+const inPlaceMoves: Row[] = [
+  ['an IAM administrator: UpdateObjectEncryption of acme\'s object to the bucket default key', () => move(P.admin, KEY.bucketDefault),
+    denied('s3', 'ExplicitlyDenied', 'DenyTenantPutWithTheBucketDefaultKey')],
+  ['an IAM administrator: UpdateObjectEncryption of acme\'s object to a key of another account', () => move(P.admin, KEY.otherAccount),
+    denied('s3', 'ExplicitlyDenied', 'DenyTenantPutWithAKeyOfAnotherAccountOrRegion')],
+  ['acme tagged (s3:* and kms:*): UpdateObjectEncryption of its object to globex\'s key', () => move(P.acmeTagged, KEY.globex), denied('kms', 'ImplicitlyDenied')],
+];
+
 const administratorsDoNotUse: Row[] = [
   ...(['acme', 'pooled'] as const).map((k): Row => [`an IAM administrator: Decrypt on the ${k} key, even with its tenant context (administration only)`,
     () => direct(P.admin, 'kms:Decrypt', KEY[k], { tenant: k === 'pooled' ? 'small' : 'acme' }), denied('kms', 'ImplicitlyDenied')]),
@@ -409,6 +421,7 @@ describe('TenantKeyring access matrix: DENIED', () => {
   test.each(outsidePrefix)('defect 6: %s', (_n, run, expected) => expectOutcome(run(), expected));
   test.each(otherAccount)('%s', (_n, run, expected) => expectOutcome(run(), expected));
   test.each(administratorsDoNotUse)('%s', (_n, run, expected) => expectOutcome(run(), expected));
+  test.each(inPlaceMoves)('%s', (_n, run, expected) => expectOutcome(run(), expected));
   test.each(strictKeyringDenied)('%s', (_n, run, expected) => expectOutcome(run(), expected));
 });
 
