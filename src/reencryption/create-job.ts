@@ -192,7 +192,9 @@ function shortKey(arn: string): string {
 }
 
 /** A deterministic token (1 to 64 characters) so a retried start of the same job is idempotent. */
-function requestToken(p: ReencryptionJobParameters, operation: string, sourceKeyArn: string | undefined, storageClass: string | undefined, createdBefore?: Date): string {
+function requestToken(
+  p: ReencryptionJobParameters, operation: string, sourceKeyArn: string | undefined, storageClass: string | undefined, createdBefore?: Date,
+): string {
   const text = [p.bucketArn, p.keyPrefix, p.source, sourceKeyArn ?? '', p.targetEncryption, p.targetKeyArn, storageClass ?? '', createdBefore?.toISOString() ?? '']
     // A Copy job's token is the one it had before the operation was chosen, so a retried start of an older job stays idempotent.
     .concat(operation === 'COPY' ? [] : [operation]).join('|');

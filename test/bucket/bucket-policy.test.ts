@@ -162,7 +162,8 @@ test('every denial binds every principal, so the account cannot write around it'
 test('the denials on an algorithm or a key cover UpdateObjectEncryption; those on headers it cannot carry stay on PutObject', () => {
   // Service Authorization Reference: s3:UpdateObjectEncryption has the condition keys
   // s3:x-amz-server-side-encryption and s3:x-amz-server-side-encryption-aws-kms-key-id, not the SSE-C one.
-  const actions = (statements: { toStatementJson(): any }[]) => Object.fromEntries(statements.map((s) => [s.toStatementJson().Sid, s.toStatementJson().Action]));
+  const actions = (statements: { toStatementJson(): any }[]) =>
+    Object.fromEntries(statements.map((s) => [s.toStatementJson().Sid, s.toStatementJson().Action]));
   const both = ['s3:PutObject', 's3:UpdateObjectEncryption'];
   expect(actions(encryptionDenyStatements(BUCKET_ARN, KEY, 'SSE_KMS'))).toEqual({
     DenyPutObjectWithAnotherEncryptionAlgorithm: both,

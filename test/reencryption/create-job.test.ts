@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import * as s3control from '@aws-sdk/client-s3-control';
 import { buildCreateJobInputs, ReencryptionCreateJobInput, ReencryptionJobParameters, startReencryptionJob } from '../../src/client/reencryption';
 import { shapeErrors } from '../support/sdk-shape';
@@ -90,7 +91,7 @@ describe('buildCreateJobInputs', () => {
       KeyNameConstraint: { MatchAnyPrefix: ['tenant-a/'] },
       CreatedBefore: new Date('2026-01-01T00:00:00Z'),
     })));
-    expect(inputs.every((i) => i.Operation.S3PutObjectCopy.StorageClass === 'INTELLIGENT_TIERING' && i.ConfirmationRequired)).toBe(true);
+    expect(inputs.every((i) => i.Operation.S3PutObjectCopy!.StorageClass === 'INTELLIGENT_TIERING' && i.ConfirmationRequired)).toBe(true);
     expect(inputs[0].Report.ReportScope).toBe('AllTasks');
     expect(inputs[0].ClientRequestToken).not.toBe(inputs[1].ClientRequestToken);
   });
@@ -117,7 +118,7 @@ describe('buildCreateJobInputs', () => {
     expect(input.ClientRequestToken).toBe(buildCreateJobInputs({ ...PARAMS, operation: 'COPY' })[0].ClientRequestToken);
     // The hash of the fields as they were joined before the choice existed.
     const before = [BUCKET_ARN, '', 'SSE_S3', '', 'SSE_KMS', NEW_KEY, 'STANDARD', ''].join('|');
-    expect(input.ClientRequestToken).toBe(`reencrypt-${require('node:crypto').createHash('sha256').update(before).digest('hex').slice(0, 40)}`);
+    expect(input.ClientRequestToken).toBe(`reencrypt-${createHash('sha256').update(before).digest('hex').slice(0, 40)}`);
   });
 
   test('an unknown source is refused with the allowed values', () => {
@@ -172,12 +173,14 @@ describe('buildCreateJobInputs: UpdateObjectEncryption in place', () => {
       MatchAnyStorageClass: ['DEEP_ARCHIVE'],
       MatchAnyObjectEncryption: [{ SSEKMS: { KmsKeyArn: k } }],
     })));
-    expect(inputs.map((i) => i.Operation)).toEqual([1, 2].map(() => ({ S3UpdateObjectEncryption: { ObjectEncryption: { SSEKMS: { KMSKeyArn: NEW_KEY, BucketKeyEnabled: false } } } })));
+    const operation = { S3UpdateObjectEncryption: { ObjectEncryption: { SSEKMS: { KMSKeyArn: NEW_KEY, BucketKeyEnabled: false } } } };
+    expect(inputs.map((i) => i.Operation)).toEqual([operation, operation]);
   });
 
   test('S3 Bucket Keys applied: the same key, only the objects without a Bucket Key', () => {
     const [input] = buildCreateJobInputs({ ...UPDATE, source: 'SSE_KMS', sourceKeyArns: [NEW_KEY] });
-    expect(input.ManifestGenerator!.S3JobManifestGenerator.Filter).toEqual({ MatchAnyObjectEncryption: [{ SSEKMS: { KmsKeyArn: NEW_KEY, BucketKeyEnabled: false } }] });
+    expect(input.ManifestGenerator!.S3JobManifestGenerator.Filter)
+      .toEqual({ MatchAnyObjectEncryption: [{ SSEKMS: { KmsKeyArn: NEW_KEY, BucketKeyEnabled: false } }] });
   });
 
   test('DSSE-KMS is no target of the operation: an error, not a request S3 refuses', () => {

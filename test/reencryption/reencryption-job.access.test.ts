@@ -151,11 +151,13 @@ describe('ReencryptionJob in place (UpdateObjectEncryption) access matrix', () =
   const UPDATE_ROLE = model.roleArn('Test/InPlace/Role/Resource');
   const SSE_S3_ROLE = model.roleArn('Test/InPlaceFromSseS3/Role/Resource');
   const ARCHIVE_KEY = OTHER_KEY;
-  const update = (principal: string, target: { name: string; arn: string }, key: string, options: Partial<Parameters<typeof s3UpdateObjectEncryption>[4]> = {}) =>
+  type Options = Partial<Parameters<typeof s3UpdateObjectEncryption>[4]>;
+  const update = (principal: string, target: { name: string; arn: string }, key: string, options: Options = {}) =>
     s3UpdateObjectEncryption(model, principal, target, key, { keyArn: MOVED_KEY, bucketKey: true, oldKeyArn: MOVED_OLD_KEY, ...options });
 
   test('both jobs chose the in-place operation', () => {
-    expect([updateJob.operation, sseS3Job.operation]).toEqual([ReencryptionOperation.UPDATE_OBJECT_ENCRYPTION, ReencryptionOperation.UPDATE_OBJECT_ENCRYPTION]);
+    const inPlace = ReencryptionOperation.UPDATE_OBJECT_ENCRYPTION;
+    expect([updateJob.operation, sseS3Job.operation]).toEqual([inPlace, inPlace]);
   });
 
   test.each([

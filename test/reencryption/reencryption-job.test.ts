@@ -129,7 +129,7 @@ describe('ReencryptionJob role (SSE-S3 to SSE-KMS, Copy forced)', () => {
 
   test('the copy does not trip the bucket policy: it names exactly the bucket key and aws:kms', () => {
     const [input] = buildCreateJobInputs(jobParametersOf(stack, job));
-    const copy = input.Operation.S3PutObjectCopy;
+    const copy = input.Operation.S3PutObjectCopy!;
     expect(copy.NewObjectMetadata).toEqual({ SSEAlgorithm: 'KMS' });
     const deny = bucketPolicyStatements(template, /^test-data-/).find((x) => x.Sid === 'DenyPutObjectWithAnotherKmsKey');
     expect(copy.SSEAwsKmsKeyId).toBe(deployed(deny.Condition.StringNotEquals['s3:x-amz-server-side-encryption-aws-kms-key-id']));
@@ -314,7 +314,8 @@ describe('ReencryptionJob in place (UpdateObjectEncryption)', () => {
   const OTHER_ACCOUNT_KEY = 'arn:aws:kms:us-east-1:222222222222:key/0b7f3c1e-2222-4e5e-9d1a-000000000002';
   const retention = { objectLockDefaultRetention: s3.ObjectLockRetention.governance(Duration.days(30)) };
   // [case, source, bucket props, job props, operation, reason]
-  const cases: [string, ReencryptionSource, EncryptedBucketProps, (s: Stack, b: EncryptedBucket) => Partial<ReencryptionJobProps>, ReencryptionOperation, RegExp][] = [
+  type JobProps = (s: Stack, b: EncryptedBucket) => Partial<ReencryptionJobProps>;
+  const cases: [string, ReencryptionSource, EncryptedBucketProps, JobProps, ReencryptionOperation, RegExp][] = [
     ['SSE-S3 to SSE-KMS', ReencryptionSource.SSE_S3, {}, () => ({}), ReencryptionOperation.UPDATE_OBJECT_ENCRYPTION, /SSE-S3 to SSE-KMS in place/],
     ['key A to key B', ReencryptionSource.SSE_KMS, {}, (s) => ({ sourceKeys: [kms.Key.fromKeyArn(s, 'Old', OLD_KEY_ARN)] }),
       ReencryptionOperation.UPDATE_OBJECT_ENCRYPTION, /one KMS key to another, or S3 Bucket Keys applied/],
@@ -346,7 +347,7 @@ describe('ReencryptionJob in place (UpdateObjectEncryption)', () => {
     const bucket = new EncryptedBucket(s, 'Data');
     const j = new ReencryptionJob(s, 'Reencrypt', { bucket, source: ReencryptionSource.SSE_KMS, sourceKeys: [bucket.bucketKey] });
     const p = jobParametersOf(s, j);
-    expect(buildCreateJobInputs(p)[0].ManifestGenerator!.S3JobManifestGenerator.Filter.MatchAnyObjectEncryption)
+    expect((buildCreateJobInputs(p)[0].ManifestGenerator!.S3JobManifestGenerator.Filter as any).MatchAnyObjectEncryption)
       .toEqual([{ SSEKMS: { KmsKeyArn: p.targetKeyArn, BucketKeyEnabled: false } }]);
   });
 

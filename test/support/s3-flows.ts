@@ -204,7 +204,9 @@ export interface UpdateEncryptionOptions {
  * ReEncrypt: "kms:ReEncryptFrom permission on the source KMS key"), and Encrypt, GenerateDataKey,
  * ReEncryptTo and Decrypt (a cached S3 Bucket Key) on the new one, each with S3's context.
  */
-export function s3UpdateObjectEncryption(model: AccessModel, principal: string, bucket: BucketRef, objectKey: string, options: UpdateEncryptionOptions): FlowResult {
+export function s3UpdateObjectEncryption(
+  model: AccessModel, principal: string, bucket: BucketRef, objectKey: string, options: UpdateEncryptionOptions,
+): FlowResult {
   const objectArn = `${bucket.arn}/${objectKey}`;
   const context: Record<string, string | undefined> = {
     's3:x-amz-server-side-encryption': 'aws:kms',
@@ -214,7 +216,11 @@ export function s3UpdateObjectEncryption(model: AccessModel, principal: string, 
   const s3 = model.evaluate({ principal, action: 's3:UpdateObjectEncryption', resource: objectArn, context, identityPolicies: options.identityPolicies });
   const kms: AccessResult[] = [];
   const call = (action: string, keyArn: string, bucketKey: boolean) => kms.push(model.evaluate({
-    principal, action, resource: model.keyBehind(keyArn), context: kmsContext(principal, bucketKey ? bucket.arn : objectArn, bucket.region), identityPolicies: options.identityPolicies,
+    principal,
+    action,
+    resource: model.keyBehind(keyArn),
+    context: kmsContext(principal, bucketKey ? bucket.arn : objectArn, bucket.region),
+    identityPolicies: options.identityPolicies,
   }));
   if (options.oldKeyArn) for (const action of ['kms:Decrypt', 'kms:ReEncryptFrom']) call(action, options.oldKeyArn, options.oldBucketKey ?? false);
   for (const action of ['kms:Encrypt', 'kms:GenerateDataKey', 'kms:ReEncryptTo', 'kms:Decrypt']) call(action, options.keyArn, options.bucketKey ?? false);

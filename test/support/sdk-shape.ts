@@ -3,7 +3,7 @@
  * client exports (`CreateJobRequest$`, `UpdateObjectEncryptionRequest$`, ...), generated from the
  * service's Smithy model. A schema is `[kind, namespace, name, traits, memberNames, memberSchemas,
  * requiredCount]` for a structure (kind 3) or union (kind 4), `[1, namespace, name, traits, member]`
- * for a list; a member is a number (0 string, 1 number, 2 boolean, 4 timestamp, 64 list of strings,
+ * for a list, `[0, namespace, name, traits, base]` for a named simple type; a member is a number (0 string, 1 number, 2 boolean, 4 timestamp, 64 list of strings,
  * 128 map of strings), a function returning a schema, or either with traits as `[member, traits]`.
  */
 type Schema = any;
@@ -20,6 +20,8 @@ export function shapeErrors(schema: Schema, value: unknown, path = '$'): string[
   const s = resolve(schema);
   if (typeof s === 'number') return scalarErrors(s, value, path);
   const kind = s[0];
+  // A named simple type with traits (e.g. a sensitive string): [0, namespace, name, traits, base].
+  if (kind === 0) return shapeErrors(s[4], value, path);
   if (kind === 1) {
     if (!Array.isArray(value)) return [`${path}: expected a list (${s[2]}), got ${JSON.stringify(value)}`];
     return value.flatMap((v, i) => shapeErrors(s[4], v, `${path}[${i}]`));

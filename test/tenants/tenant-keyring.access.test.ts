@@ -362,7 +362,8 @@ const otherAccount: Row[] = [
 // S3's UpdateObjectEncryption moves an existing object to another key without writing it; the
 // Service Authorization Reference gives s3:UpdateObjectEncryption the key-id condition key, so the
 // prefix denials bind it as they bind PutObject, and the tenant key policies decide the KMS side.
-const move = (principal: string, keyArn: string, oldKeyArn = KEY.acme) => ofFlow(s3UpdateObjectEncryption(model, principal, bucket, OWN, { keyArn, bucketKey: true, oldKeyArn }));
+const move = (principal: string, keyArn: string, oldKeyArn = KEY.acme) =>
+  ofFlow(s3UpdateObjectEncryption(model, principal, bucket, OWN, { keyArn, bucketKey: true, oldKeyArn }));
 const inPlaceMoves: Row[] = [
   ['an IAM administrator: UpdateObjectEncryption of acme\'s object to the bucket default key', () => move(P.admin, KEY.bucketDefault),
     denied('s3', 'ExplicitlyDenied', 'DenyTenantPutWithTheBucketDefaultKey')],
