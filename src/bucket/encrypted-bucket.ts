@@ -7,6 +7,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { AccessLogBucket } from './access-log-bucket';
 import { ALGORITHM_SID, algorithmOrSseS3Deny, encryptionDenyStatements, ExemptableDeny, KEY_PIN_SID, logDeliveryStatement } from './bucket-policy';
+import { noticeEncryptionChange } from './encryption-change';
 import { replicate } from './replication';
 import { DATA_EVENTS_RECORDED_BY, TRAIL_ARN } from '../compliance/rules/S3BucketDataEventsAudited';
 import { generatedBucketName } from '../internal/names';
@@ -459,6 +460,8 @@ export class EncryptedBucket extends s3.Bucket {
         blockedEncryptionTypes: { encryptionType: [mode === ObjectEncryption.SSE_C ? 'NONE' : 'SSE-C'] },
       }],
     };
+    // Before the new template is written: compare with the one the last synth left in the assembly directory.
+    this.node.addValidation({ validate: () => { noticeEncryptionChange(this, cfn); return []; } });
 
     // Key policy: usage only through S3 for this bucket.
     this.addKeyStatement(s3UsageStatement(this.keySid('UseThroughS3ForThisBucket'), [this.stableBucketArn], Stack.of(this).region, Stack.of(this).account));
