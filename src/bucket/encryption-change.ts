@@ -32,7 +32,8 @@ function summarize(encryption: any): DefaultEncryption | undefined {
   // An EncryptedBucket in SSE-C mode blocks no type; every other mode blocks SSE-C.
   const ssec = Array.isArray(blocked) && blocked.includes('NONE');
   const mode = ssec ? 'SSE-C' : algorithm === 'aws:kms:dsse' ? 'DSSE-KMS' : algorithm === 'aws:kms' ? 'SSE-KMS' : String(algorithm);
-  return { mode, key: describeKey(byDefault.KMSMasterKeyID ?? byDefault.kmsMasterKeyId), bucketKey: (rule.BucketKeyEnabled ?? rule.bucketKeyEnabled) === true };
+  const key = describeKey(byDefault.KMSMasterKeyID ?? byDefault.kmsMasterKeyId);
+  return { mode, key, bucketKey: (rule.BucketKeyEnabled ?? rule.bucketKeyEnabled) === true };
 }
 
 function render(e: DefaultEncryption): string {
