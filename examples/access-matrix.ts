@@ -12,7 +12,7 @@ import { buildExampleApp } from './app';
 import { EncryptedBucket, TenantAccess, TenantKeyring } from '../src';
 import { PlatformTeamStack } from './platform/team-stack';
 import { AccessModel } from '../test/support/access-model';
-import { FlowResult, kmsContext, s3Read, s3Write } from '../test/support/s3-flows';
+import { FlowResult, kmsContext, s3Read, s3UpdateObjectEncryption, s3Write } from '../test/support/s3-flows';
 
 export type Expect = 'ALLOWED' | 'DENIED';
 
@@ -45,6 +45,7 @@ export const DECIDED_BY: Record<string, string> = {
   'PutObject over TLS 1.1': 's3:TlsVersion',
   'PutObject naming SSE-S3 (AES256)': 'DenyPutObjectWithAnotherEncryptionAlgorithm',
   'PutObject naming another KMS key': 'DenyPutObjectWithAnotherKmsKey',
+  'an administrator (s3:*, kms:*) moves an object to another KMS key with UpdateObjectEncryption': 'DenyPutObjectWithAnotherKmsKey',
   'PutObject naming aws:kms without a key id (would use aws/s3)': 'DenyPutObjectWithKmsAlgorithmButNoKeyId',
   'CreateMultipartUpload naming aws:kms without a key id': 'DenyPutObjectWithKmsAlgorithmButNoKeyId',
   'PutObject naming aws:kms:dsse without a key id': 'DenyPutObjectWithKmsAlgorithmButNoKeyId',
@@ -144,6 +145,14 @@ function kmsBucketCases(stack: string): MatrixCase[] {
   const put = (name: string, expect: Expect, options: Options | ((m: AccessModel) => Options)): MatrixCase => ({
     stack, name, expect, run: (m) => flow(s3Write(m, writer(m), data(m), 'reports/2026/a.csv', typeof options === 'function' ? options(m) : options)),
   });
+  const administrator = [{ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['s3:*', 'kms:*'], Resource: '*' }] }];
+  const move = (name: string, expect: Expect, keyArn: (m: AccessModel) => string): MatrixCase => ({
+    stack,
+    name,
+    expect,
+    run: (m) => flow(s3UpdateObjectEncryption(m, `arn:aws:iam::${account(m)}:role/Administrator`, data(m), 'reports/2019/a.csv',
+      { keyArn: keyArn(m), bucketKey: true, identityPolicies: administrator })),
+  });
   const cases: MatrixCase[] = [
     // UsingKMSEncryption.html: a PUT naming no encryption gets the default (the bucket key, with an S3 Bucket Key: context = bucket ARN).
     put('writer PutObject with no encryption headers (bucket default, S3 Bucket Key)', 'ALLOWED', {}),
@@ -209,6 +218,11 @@ function kmsBucketCases(stack: string): MatrixCase[] {
     put('PutObject over TLS 1.1', 'DENIED', { context: { 's3:TlsVersion': '1.1' } }),
     put('PutObject naming SSE-S3 (AES256)', 'DENIED', { sse: 'AES256' }),
     put('PutObject naming another KMS key', 'DENIED', (m) => ({ sse: 'aws:kms', keyId: `arn:aws:kms:${data(m).region}:${account(m)}:key/another` })),
+    // update-sse-encryption.html: UpdateObjectEncryption moves an existing object to another key with no
+    // write; the Service Authorization Reference gives s3:UpdateObjectEncryption the key-id condition key.
+    move('an administrator (s3:*, kms:*) moves an SSE-S3 object to the bucket key with UpdateObjectEncryption', 'ALLOWED', key),
+    move('an administrator (s3:*, kms:*) moves an object to another KMS key with UpdateObjectEncryption', 'DENIED',
+      (m) => `arn:aws:kms:${data(m).region}:${account(m)}:key/another`),
     // PutObject API reference (SSEKMSKeyId): aws:kms without a key id means the AWS managed key aws/s3.
     put('PutObject naming aws:kms without a key id (would use aws/s3)', 'DENIED', { sse: 'aws:kms' }),
     put('CreateMultipartUpload naming aws:kms without a key id', 'DENIED', { operation: 'CreateMultipartUpload', sse: 'aws:kms' }),

@@ -13,7 +13,8 @@
  *   SseCustomerKey and its parameter, option and error types, SSE_C_KEY_BYTES, COPY_OBJECT_MAX_BYTES
  *   (docs/sse-c.md)
  *   rekeyPrefix, startReencryptionJob, buildCreateJobInputs, RekeyInterruptedError and their types,
- *   BATCH_COPY_MAX_OBJECT_BYTES (docs/reencryption.md)
+ *   reencryptObject, reencryptPrefix, ReencryptUnsupportedError, ReencryptInterruptedError and their
+ *   types, BATCH_COPY_MAX_OBJECT_BYTES (docs/reencryption.md)
  *
  * Not part of the jsii API: this subpath is plain TypeScript for Node.js. Install your own
  * @aws-sdk/client-s3 and @aws-sdk/client-kms (v3): without them, loading this entry point fails with

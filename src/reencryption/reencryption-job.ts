@@ -74,7 +74,7 @@ export interface ReencryptionJobProps {
   readonly keyPrefix?: string;
 
   /**
-   * The key the copies are encrypted with. It must be a key the bucket policy accepts for
+   * The key the objects are re-encrypted with. It must be a key the bucket policy accepts for
    * `keyPrefix`, such as a tenant's key wired to its prefix.
    *
    * @default - the bucket's own key (`bucket.bucketKey`)
@@ -147,9 +147,11 @@ const PERMISSIONS: Record<ReencryptionOperation, OperationPermissions> = {
 
 /**
  * What an S3 Batch Operations job needs to re-encrypt the existing objects of an EncryptedBucket
- * after an encryption or key change, by copying each object onto itself with the bucket's current
- * encryption: the IAM role (trusted by `batchoperations.s3.amazonaws.com`, with only the S3 and
- * KMS permissions the copy needs), the bucket-policy and key-policy statements for it, the S3
+ * after an encryption or key change: in place with S3's UpdateObjectEncryption wherever S3 takes
+ * it (SSE-S3 or SSE-KMS objects to SSE-KMS under a key of the bucket's account), by copying each
+ * object onto itself otherwise (see `operation`). It makes the IAM role (trusted by
+ * `batchoperations.s3.amazonaws.com`, with only the S3 and KMS permissions of the chosen
+ * operation), the bucket-policy and key-policy statements for it, the S3
  * Inventory with encryption status, locations for the generated manifest and the completion
  * report in the log bucket, and outputs from which `startReencryptionJob` (in
  * `cdk-s3-encryption/client`) or the printed `aws s3control create-job` command starts the job.
