@@ -30,6 +30,23 @@ const PARAMS: ReencryptionJobParameters = {
   priority: 10,
 };
 
+/** The generated-manifest request every job makes, with its filter. */
+const generatorWith = (filter: Record<string, unknown>) => ({
+  S3JobManifestGenerator: {
+    ExpectedBucketOwner: '111111111111',
+    SourceBucket: BUCKET_ARN,
+    EnableManifestOutput: true,
+    ManifestOutputLocation: {
+      ExpectedManifestBucketOwner: '111111111111',
+      Bucket: LOG_ARN,
+      ManifestPrefix: 'reencryption/App/abc/manifests',
+      ManifestFormat: 'S3InventoryReport_CSV_20211130',
+    },
+    Filter: filter,
+  },
+});
+const REPORT = { Enabled: true, Bucket: LOG_ARN, Prefix: 'reencryption/App/abc/reports', Format: 'Report_CSV_20180820', ReportScope: 'FailedTasksOnly' };
+
 describe('buildCreateJobInputs', () => {
   test('SSE-S3 to SSE-KMS: the exact CreateJob request', () => {
     const inputs = buildCreateJobInputs(PARAMS);
@@ -47,31 +64,12 @@ describe('buildCreateJobInputs', () => {
           NewObjectMetadata: { SSEAlgorithm: 'KMS' },
         },
       },
-      ManifestGenerator: {
-        S3JobManifestGenerator: {
-          ExpectedBucketOwner: '111111111111',
-          SourceBucket: BUCKET_ARN,
-          EnableManifestOutput: true,
-          ManifestOutputLocation: {
-            ExpectedManifestBucketOwner: '111111111111',
-            Bucket: LOG_ARN,
-            ManifestPrefix: 'reencryption/App/abc/manifests',
-            ManifestFormat: 'S3InventoryReport_CSV_20211130',
-          },
-          Filter: {
-            ObjectSizeLessThanBytes: 5 * 1024 ** 3 + 1,
-            MatchAnyStorageClass: ['STANDARD'],
-            MatchAnyObjectEncryption: [{ SSES3: {} }],
-          },
-        },
-      },
-      Report: {
-        Enabled: true,
-        Bucket: LOG_ARN,
-        Prefix: 'reencryption/App/abc/reports',
-        Format: 'Report_CSV_20180820',
-        ReportScope: 'FailedTasksOnly',
-      },
+      ManifestGenerator: generatorWith({
+        ObjectSizeLessThanBytes: 5 * 1024 ** 3 + 1,
+        MatchAnyStorageClass: ['STANDARD'],
+        MatchAnyObjectEncryption: [{ SSES3: {} }],
+      }),
+      Report: REPORT,
       ClientRequestToken: expect.stringMatching(/^reencrypt-[0-9a-f]{40}$/),
       Description: 'Copy SSE_S3 objects of data-bucket to SSE_KMS (11111111-2222-3333-4444-555555555555)',
       Priority: 10,
@@ -137,28 +135,9 @@ describe('buildCreateJobInputs: UpdateObjectEncryption in place', () => {
       // S3 User Guide, batch-ops-update-encryption.html, and the S3 Control API reference
       // (S3UpdateObjectEncryptionOperation, S3UpdateObjectEncryptionSSEKMS).
       Operation: { S3UpdateObjectEncryption: { ObjectEncryption: { SSEKMS: { KMSKeyArn: NEW_KEY, BucketKeyEnabled: true } } } },
-      ManifestGenerator: {
-        S3JobManifestGenerator: {
-          ExpectedBucketOwner: '111111111111',
-          SourceBucket: BUCKET_ARN,
-          EnableManifestOutput: true,
-          ManifestOutputLocation: {
-            ExpectedManifestBucketOwner: '111111111111',
-            Bucket: LOG_ARN,
-            ManifestPrefix: 'reencryption/App/abc/manifests',
-            ManifestFormat: 'S3InventoryReport_CSV_20211130',
-          },
-          // No size limit and every storage class: nothing is copied or restored.
-          Filter: { MatchAnyObjectEncryption: [{ SSES3: {} }] },
-        },
-      },
-      Report: {
-        Enabled: true,
-        Bucket: LOG_ARN,
-        Prefix: 'reencryption/App/abc/reports',
-        Format: 'Report_CSV_20180820',
-        ReportScope: 'FailedTasksOnly',
-      },
+      // No size limit and every storage class: nothing is copied or restored.
+      ManifestGenerator: generatorWith({ MatchAnyObjectEncryption: [{ SSES3: {} }] }),
+      Report: REPORT,
       ClientRequestToken: expect.stringMatching(/^reencrypt-[0-9a-f]{40}$/),
       Description: 'Update encryption of SSE_S3 objects of data-bucket to SSE_KMS (11111111-2222-3333-4444-555555555555)',
       Priority: 10,
