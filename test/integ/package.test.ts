@@ -172,6 +172,30 @@ describe('the client, as installed', () => {
     expect({ status: tsc.status, output: tsc.output }).toEqual({ status: 0, output: '' });
   });
 
+  test('startReencryptionJob names @aws-sdk/client-s3-control when it is missing, and loads it by itself once installed', () => {
+    const start = (file: string) => {
+      fs.writeFileSync(path.join(app, file), [
+        "import { startReencryptionJob } from 'cdk-s3-encryption/client';",
+        'const params = { accountId: "111111111111", region: "us-east-1", roleArn: "arn:aws:iam::111111111111:role/r", bucketArn: "arn:aws:s3:::b",',
+        '  bucketName: "b", keyPrefix: "", targetEncryption: "SSE_KMS", targetKeyArn: "arn:aws:kms:us-east-1:111111111111:key/k", bucketKeyEnabled: true,',
+        '  operation: "UPDATE_OBJECT_ENCRYPTION", source: "SSE_S3", sourceKeyArns: [], reportBucketArn: "arn:aws:s3:::l", reportPrefix: "r",',
+        '  reportAllTasks: false, manifestBucketArn: "arn:aws:s3:::l", manifestPrefix: "m", inventoryManifestPrefix: "i/", priority: 10 };',
+        'const client = { send: async (c) => { console.log(c.constructor.name, Object.keys(c.input.Operation).join()); return { JobId: "j" }; } };',
+        'startReencryptionJob(client, params).then((jobs) => console.log(jobs.length), (e) => { console.log(e.message); process.exitCode = 3; });',
+      ].join('\n'));
+      return run(app, process.execPath, [file]);
+    };
+    const missing = start('start-missing.mjs');
+    expect({ status: missing.status, out: missing.stdout }).toEqual({
+      status: 3,
+      out: expect.stringContaining(
+        'startReencryptionJob needs @aws-sdk/client-s3-control (npm install @aws-sdk/client-s3-control) or the createJobCommand option'),
+    });
+    mustRun(app, 'npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', '@aws-sdk/client-s3-control@^3']);
+    const installed = start('start-installed.mjs');
+    expect({ status: installed.status, out: installed.stdout.trim() }).toEqual({ status: 0, out: 'CreateJobCommand S3UpdateObjectEncryption\n1' });
+  });
+
   test('without the AWS SDK installed, loading it names the packages and the command', () => {
     const bare = path.join(tmp, 'no-sdk');
     fs.mkdirSync(bare);
