@@ -244,7 +244,8 @@ describe('startReencryptionJob', () => {
     const client = { send: async (command: any) => { sent.push(command); return { JobId: 'job-1' }; } };
     await startReencryptionJob(client, UPDATE, { createJobCommand: s3control.CreateJobCommand });
     expect(sent[0]).toBeInstanceOf(s3control.CreateJobCommand);
-    expect(sent[0].input.Operation).toEqual({ S3UpdateObjectEncryption: { ObjectEncryption: { SSEKMS: { KMSKeyArn: NEW_KEY, BucketKeyEnabled: true } } } });
+    const operation = { S3UpdateObjectEncryption: { ObjectEncryption: { SSEKMS: { KMSKeyArn: NEW_KEY, BucketKeyEnabled: true } } } };
+    expect(sent[0].input.Operation).toEqual(operation);
   });
   // Loading @aws-sdk/client-s3-control by itself, or naming it when it is missing, is proved on the
   // installed package (test/integ/package.test.ts): jest cannot run the import() it uses.
