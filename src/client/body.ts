@@ -354,13 +354,23 @@ export function decryptGcmUnauthenticated(source: CiphertextSource | undefined, 
   const d = gcmDecryptor(p);
   const split = new TagSplitter();
   async function* run(): AsyncGenerator<Buffer> {
+    let released = 0;
     for await (const chunk of iterate(source)) {
-      for (const part of split.push(chunk)) { const o = d.update(part); if (o.length) yield o; }
+      for (const part of split.push(chunk)) {
+        const o = d.update(part);
+        if (o.length) { released += o.length; yield o; }
+      }
     }
-    d.setAuthTag(split.tag());
-    let last: Buffer;
-    try { last = d.final(); } catch (e) { throw tamperedTag(e); }
-    if (last.length) yield last;
+    try {
+      d.setAuthTag(split.tag());
+      const last = d.final();
+      if (last.length) yield last;
+    } catch (e) {
+      // Streaming released the plaintext as it came: say how much, so the caller can discard it.
+      throw new TamperedObjectError(
+        `The object failed authentication (AES-GCM tag mismatch, or a body shorter than its tag) after ${released} bytes of unverified plaintext were ` +
+        'released (allowUnauthenticatedStreaming): discard all of them. The object was changed after it was written; restore it from a trusted copy.', { cause: e });
+    }
   }
   return bodyFrom(run(), source);
 }

@@ -16,6 +16,9 @@ import {
   DeleteObjectCommand,
   DeleteObjectCommandInput,
   DeleteObjectCommandOutput,
+  DeleteObjectsCommand,
+  DeleteObjectsCommandInput,
+  DeleteObjectsCommandOutput,
   GetObjectCommand,
   GetObjectCommandInput,
   GetObjectCommandOutput,
@@ -66,6 +69,13 @@ export interface S3EncryptionClientProps {
   readonly legacy?: boolean;
   /** Write the key metadata to an instruction file (`<key>.instruction`) instead of object metadata. Default false. */
   readonly instructionFile?: boolean;
+  /**
+   * Write encryption contexts with characters outside US-ASCII. Default false: such a write is
+   * refused, because the Python S3 Encryption Client refuses those objects and the Java client
+   * writes the context unescaped in a Latin-1 header, so they cannot be shared (docs/client.md has
+   * the table). This client reads them either way.
+   */
+  readonly allowNonAsciiEncryptionContext?: boolean;
   /** Data-key cache: an instance (shareable), options for a private one, or true for defaults. Default: none. */
   readonly cache?: DataKeyCache | DataKeyCacheOptions | boolean;
   /** Objects up to this many bytes are decrypted in memory; larger ones follow largeObjects. Default 64 MiB. */
@@ -128,7 +138,11 @@ export type PutObjectStreamOutput = (PutObjectCommandOutput | CompleteMultipartU
   readonly parts: number;
 };
 
-/** `GetObjectCommand` parameters (whole objects only: no Range or PartNumber) and the decryption options. */
+/**
+ * `GetObjectCommand` parameters and the decryption options. `Range` (a single `bytes=first-last` or
+ * `bytes=first-`) is read only with enableLegacyUnauthenticatedModes, as the format specification
+ * allows: a range cannot be authenticated (the tag covers the whole object). `PartNumber` is refused.
+ */
 export type GetObjectInput = GetObjectCommandInput & {
   /** Must equal the context given on write (reserved keys aside). Default {}. */
   readonly encryptionContext?: EncryptionContext;
@@ -210,6 +224,7 @@ export class S3EncryptionClient {
   private readonly policy: CommitmentPolicy;
   private readonly legacy: boolean;
   private readonly instructionFile: boolean;
+  private readonly nonAsciiContext: boolean;
   private readonly maxBufferBytes: number;
   private readonly largeObjects: LargeObjectMode;
   private readonly tempDir?: string;
@@ -236,6 +251,7 @@ export class S3EncryptionClient {
     }
     this.legacy = props.enableLegacyUnauthenticatedModes ?? props.legacy ?? false;
     this.instructionFile = props.instructionFile ?? false;
+    this.nonAsciiContext = props.allowNonAsciiEncryptionContext ?? false;
     this.maxBufferBytes = props.maxBufferBytes ?? 64 * MIB;
     this.largeObjects = props.largeObjects ?? 'spool';
     this.tempDir = props.tempDir;
@@ -390,12 +406,43 @@ export class S3EncryptionClient {
     return this.putObjectStream(input);
   }
 
-  /** Deletes an object and its instruction file (if any). */
+  /**
+   * Deletes an object and its instruction file (if any). With a `VersionId`, only that version is
+   * deleted: the instruction file belongs to the current object, and deleting it without a version
+   * would put a delete marker on it and make the current object unreadable.
+   */
   async deleteObject(input: DeleteObjectCommandInput & { instructionFileSuffix?: string }): Promise<DeleteObjectCommandOutput> {
     const { instructionFileSuffix, ...rest } = input;
     const out = await this.s3.send(new DeleteObjectCommand(rest));
-    await this.s3.send(new DeleteObjectCommand({ ...rest, Key: `${rest.Key}${instructionFileSuffix ?? INSTRUCTION_SUFFIX}`, VersionId: undefined })).catch(() => undefined);
+    if (rest.VersionId === undefined) {
+      await this.s3.send(new DeleteObjectCommand({ ...rest, Key: `${rest.Key}${instructionFileSuffix ?? INSTRUCTION_SUFFIX}` })).catch(() => undefined);
+    }
     return out;
+  }
+
+  /**
+   * Deletes many objects with their instruction files, as the format specification requires of
+   * DeleteObjects: each key without a `VersionId` also deletes `<key>.instruction`; a versioned entry
+   * deletes that version only (see deleteObject). S3 takes 1,000 keys per request, so the keys are
+   * sent in as many requests as needed; the output lists what S3 reported for the objects asked for
+   * (instruction files that failed to delete are listed in `Errors` too).
+   */
+  async deleteObjects(input: DeleteObjectsCommandInput & { instructionFileSuffix?: string }): Promise<DeleteObjectsCommandOutput> {
+    const { instructionFileSuffix, Delete, ...rest } = input;
+    const objects = Delete?.Objects ?? [];
+    if (objects.length === 0) throw new InvalidRequestError('deleteObjects needs at least one object in Delete.Objects.');
+    const suffix = instructionFileSuffix ?? INSTRUCTION_SUFFIX;
+    const all = objects.flatMap((o) => (o.VersionId === undefined ? [o, { Key: `${o.Key}${suffix}` }] : [o]));
+    const asked = new Set(objects.map((o) => `${o.Key}\u0000${o.VersionId ?? ''}`));
+    const deleted: NonNullable<DeleteObjectsCommandOutput['Deleted']> = [];
+    const errors: NonNullable<DeleteObjectsCommandOutput['Errors']> = [];
+    let last: DeleteObjectsCommandOutput | undefined;
+    for (let i = 0; i < all.length; i += DELETE_OBJECTS_MAX_KEYS) {
+      last = await this.s3.send(new DeleteObjectsCommand({ ...rest, Delete: { ...Delete, Objects: all.slice(i, i + DELETE_OBJECTS_MAX_KEYS) } }));
+      for (const d of last.Deleted ?? []) if (asked.has(`${d.Key}\u0000${d.VersionId ?? ''}`)) deleted.push(d);
+      errors.push(...(last.Errors ?? []));
+    }
+    return { ...last!, Deleted: Delete?.Quiet ? undefined : deleted, Errors: errors.length > 0 ? errors : undefined };
   }
 
   private async putEncrypted(rest: Omit<PutObjectCommandInput, 'Body'>, enc: PreparedEncryption, ciphertext: Buffer): Promise<PutObjectCommandOutput> {
@@ -448,9 +495,10 @@ export class S3EncryptionClient {
     if (iv.length !== GCM_IV_LENGTH || iv.every((b) => b === 0)) {
       throw new S3EncryptionClientError('The random source returned an all-zero or short IV; refusing to encrypt.');
     }
-    const meta = encodeV2({ encryptedDataKey: mat.encryptedKey, iv, context: mat.kmsContext, plaintextLength: length });
     const cipher = gcmEncryptor({ key: mat.plaintextKey, iv });
-    return this.instructionFile ? { metadata: {}, instruction: meta, cipher } : { metadata: meta, cipher };
+    // An instruction file holds the key material only (the multipart path never knows the length).
+    if (this.instructionFile) return { metadata: {}, instruction: encodeV2({ encryptedDataKey: mat.encryptedKey, iv, context: mat.kmsContext }), cipher };
+    return { metadata: encodeV2({ encryptedDataKey: mat.encryptedKey, iv, context: mat.kmsContext, plaintextLength: length }), cipher };
   }
 
   private async encryptionMaterials(ec: EncryptionContext, length: number | undefined): Promise<EncryptionMaterials> {
@@ -459,6 +507,11 @@ export class S3EncryptionClient {
         throw new InvalidRequestError(`Encryption context key "${k}" is reserved (keys starting with aws: and kms_cmk_id); rename it.`);
       }
       if (typeof ec[k] !== 'string') throw new InvalidRequestError(`Encryption context value of "${k}" must be a string; convert it with String() (the same string must be given on read).`);
+      if (!this.nonAsciiContext && (NON_ASCII.test(k) || NON_ASCII.test(ec[k]))) {
+        throw new InvalidRequestError(`Encryption context ${NON_ASCII.test(k) ? `key "${k}"` : `value of "${k}"`} has characters outside US-ASCII. `
+          + 'The Python S3 Encryption Client refuses such objects and the Java client writes the context unescaped (Latin-1 only), so the object could not be '
+          + 'shared. Use ASCII, or set allowNonAsciiEncryptionContext: true if only this client (or Java, for Latin-1 text) will read it.');
+      }
     }
     const kmsContext = { ...ec, [EC_CEK_ALG_KEY]: this.version === 'v3' ? SUITE_V3_ID_STRING : GCM };
     const cacheId = this.cache ? DataKeyCache.encryptionId(this.cachePartition, this.kmsKeyId, this.version, kmsContext) : '';
@@ -488,9 +541,10 @@ export class S3EncryptionClient {
    */
   async getObject(input: GetObjectInput): Promise<GetObjectOutput> {
     const { encryptionContext, allowUnauthenticatedStreaming, instructionFileSuffix, ...request } = input;
-    if (request.Range || request.PartNumber) {
-      throw new InvalidRequestError('Ranged and part GETs are not supported by this client: fetch the whole object (the tag covers all of it).');
+    if (request.PartNumber) {
+      throw new InvalidRequestError('Part GETs are not supported by this client: fetch the whole object (the tag covers all of it).');
     }
+    if (request.Range) return this.getObjectRange(request, encryptionContext ?? {}, instructionFileSuffix ?? INSTRUCTION_SUFFIX);
     const res = await this.s3.send(new GetObjectCommand(request));
     try {
       if (res.ContentRange) throw new InvalidRequestError('S3 returned a partial object although no range was requested; refusing to decrypt part of an object.');
@@ -531,6 +585,74 @@ export class S3EncryptionClient {
           'Set largeObjects: \'spool\' to verify through a temporary file, raise maxBufferBytes, or pass allowUnauthenticatedStreaming: true if you accept unverified plaintext.');
       }
       return { ...head, ContentLength: plainLength, Body: body, formatVersion: cm.version, encryptionContext: userContext, authenticated };
+    } catch (e) {
+      destroySource(res.Body);
+      throw e;
+    }
+  }
+
+  /**
+   * A ranged GET of an AES-GCM object (V2 or V3), unauthenticated: GCM encrypts with AES-CTR, block i
+   * of the content under the counter block IV || (2 + i) (NIST SP 800-38D: J0 = IV || 0^31 || 1 for a
+   * 96-bit IV, and the first content block uses inc32(J0)), so a range is decrypted from the 16-byte
+   * block it starts in. The specification allows ranged gets only with legacy unauthenticated modes
+   * enabled, as the Java client does.
+   */
+  private async getObjectRange(request: GetObjectCommandInput, requested: EncryptionContext, suffix: string): Promise<GetObjectOutput> {
+    if (!this.legacy) {
+      throw new InvalidRequestError('A ranged GET cannot be authenticated (the tag covers the whole object), so the S3 Encryption Client format allows it only '
+        + 'with legacy unauthenticated modes: create the client with enableLegacyUnauthenticatedModes: true to read a range, or fetch the whole object.');
+    }
+    const range = /^bytes=(\d+)-(\d*)$/.exec(request.Range!.trim());
+    const first = range ? Number(range[1]) : NaN;
+    const last = range && range[2] !== '' ? Number(range[2]) : undefined;
+    if (!range || !Number.isSafeInteger(first) || (last !== undefined && (!Number.isSafeInteger(last) || last < first))) {
+      throw new InvalidRequestError(`Range "${request.Range}" is not supported: give one range, bytes=first-last or bytes=first- (no suffix range, no list).`);
+    }
+    const blockStart = first - (first % 16);
+    const res = await this.s3.send(new GetObjectCommand({ ...request, Range: `bytes=${blockStart}-${last ?? ''}` }));
+    try {
+      const total = /\/(\d+)$/.exec(res.ContentRange ?? '');
+      if (!total) throw new InvalidRequestError(`S3 answered the ranged GET without a Content-Range giving the object's size ("${res.ContentRange ?? ''}"); refusing to guess where the tag starts.`);
+      const cm = await this.loadContentMetadata(request, normalizeMetadata(res.Metadata), suffix);
+      this.checkPolicy(cm);
+      if (cm.contentCipher !== GCM && cm.version !== 'v3') {
+        throw new InvalidRequestError(`Ranged GETs are supported for AES-GCM objects (V2 and V3); this object's content cipher is ${cm.contentCipher}. Fetch the whole object.`);
+      }
+      const plainLength = Number(total[1]) - TAG_LENGTH;
+      if (first >= plainLength) {
+        throw new InvalidRequestError(`Range "${request.Range}" starts at or after the end of the object's ${Math.max(plainLength, 0)} bytes of plaintext.`);
+      }
+      const plainLast = Math.min(last ?? plainLength - 1, plainLength - 1);
+      const dataKey = await this.decryptDataKey(cm, requested, plainLast - first + 1);
+      const key = cm.version === 'v3' ? verifyCommitmentAndDerive(dataKey, cm.messageId!, cm.commitment!) : dataKey;
+      const counter = Buffer.alloc(16);
+      (cm.version === 'v3' ? V3_FIXED_IV : cm.iv!).copy(counter, 0, 0, GCM_IV_LENGTH);
+      counter.writeUInt32BE(2 + blockStart / 16, 12);
+      const decipher = crypto.createDecipheriv('aes-256-ctr', key, counter);
+      const { Body: source, ...head } = res;
+      const wanted = plainLast - first + 1;
+      async function* plaintext(): AsyncGenerator<Buffer> {
+        let skip = first - blockStart;
+        let left = wanted;
+        try {
+          for await (const chunk of iterate(source as any)) {
+            let out = decipher.update(chunk);
+            if (skip > 0) { const n = Math.min(skip, out.length); out = out.subarray(n); skip -= n; }
+            if (out.length > left) out = out.subarray(0, left);
+            left -= out.length;
+            if (out.length > 0) yield out;
+            if (left === 0) break;
+          }
+        } finally {
+          destroySource(source);
+        }
+        if (left > 0) throw new TamperedObjectError(`The ranged GET ended ${left} bytes short of the ${wanted} bytes asked for; the object changed or the connection was cut. Read the range again.`);
+      }
+      return {
+        ...head, ContentLength: wanted, ContentRange: `bytes ${first}-${plainLast}/${plainLength}`, Body: withReaders(Readable.from(plaintext(), { objectMode: false })),
+        formatVersion: cm.version, encryptionContext: withoutReserved(cm.storedContext), authenticated: false,
+      };
     } catch (e) {
       destroySource(res.Body);
       throw e;
@@ -606,9 +728,7 @@ export class S3EncryptionClient {
       throw new UnknownFormatError(`The instruction file ${request.Key}${suffix} is not JSON; it was changed or is not an instruction file. Restore it from a trusted copy.`, { cause: e });
     }
     if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new UnknownFormatError(`The instruction file ${request.Key}${suffix} is not a JSON object; it was changed or is not an instruction file. Restore it from a trusted copy.`);
-    const out: Record<string, string> = {};
-    for (const [k, v] of Object.entries(parsed as Record<string, unknown>)) out[k.toLowerCase()] = typeof v === 'string' ? v : JSON.stringify(v);
-    return out;
+    return Object.fromEntries(Object.entries(parsed as Record<string, unknown>).map(([k, v]) => [k.toLowerCase(), typeof v === 'string' ? v : JSON.stringify(v)]));
   }
 
   private async decryptDataKey(cm: ContentMetadata, requested: EncryptionContext, bytes: number): Promise<Buffer> {
@@ -667,10 +787,12 @@ function mapKmsError(e: unknown, keyId: string, op: string): Error {
 
 /** One id per KMS client instance, the partition of a shared data-key cache. */
 const partitions = new WeakMap<object, string>();
+/** DeleteObjects API reference: "The request can contain a list of up to 1,000 keys". */
+const DELETE_OBJECTS_MAX_KEYS = 1000;
+const NON_ASCII = /[^\u0000-\u007f]/;
 function withoutReserved(m: EncryptionContext): EncryptionContext {
-  const out: EncryptionContext = {};
-  for (const [k, v] of Object.entries(m)) if (!RESERVED_CONTEXT_KEYS.includes(k)) out[k] = v;
-  return out;
+  // fromEntries, not assignment: a context key "__proto__" stays an own key.
+  return Object.fromEntries(Object.entries(m).filter(([k]) => !RESERVED_CONTEXT_KEYS.includes(k)));
 }
 
 function sameMap(a: EncryptionContext, b: EncryptionContext): boolean {

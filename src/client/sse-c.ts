@@ -236,6 +236,15 @@ export class SseCustomerKey {
         throw new SseCustomerInsecureEndpointError(originOf(configured));
       }
     }
+    SseCustomerKey.guard(s3);
+  }
+
+  /**
+   * Adds to the S3 client a guard that refuses any request carrying an SSE-C key (its own or a copy
+   * source's) that is about to leave over plain HTTP, before it is signed and sent; synchronous and
+   * idempotent. `requestParams(s3)` and `copySourceParams(s3)` add it for you.
+   */
+  public static guard(s3: S3Client): void {
     // identify() also catches a guard added by another copy of this module in the same process.
     if (!GUARDED.has(s3) && !s3.middlewareStack.identify().some((m) => m.startsWith(MIDDLEWARE_NAME))) {
       s3.middlewareStack.add(
@@ -263,13 +272,19 @@ export class SseCustomerKey {
     Object.freeze(this);
   }
 
-  /** `SSECustomerAlgorithm`, `SSECustomerKey`, `SSECustomerKeyMD5` for Put/Get/Head/UploadPart/CreateMultipartUpload/CopyObject (destination). */
-  public requestParams(): SseCustomerKeyParams {
+  /**
+   * `SSECustomerAlgorithm`, `SSECustomerKey`, `SSECustomerKeyMD5` for Put/Get/Head/UploadPart/CreateMultipartUpload/CopyObject (destination).
+   * Pass the S3 client the command goes through: it then refuses to send the key over plain HTTP
+   * ({@link SseCustomerKey.guard}). Without it, keeping the key off plain HTTP is up to you.
+   */
+  public requestParams(s3?: S3Client): SseCustomerKeyParams {
+    if (s3) SseCustomerKey.guard(s3);
     return { SSECustomerAlgorithm: 'AES256', SSECustomerKey: this.#key.toString('base64'), SSECustomerKeyMD5: this.fingerprint };
   }
 
-  /** `CopySourceSSECustomer*` for CopyObject and UploadPartCopy whose source is encrypted with this key. */
-  public copySourceParams(): SseCustomerCopySourceParams {
+  /** `CopySourceSSECustomer*` for CopyObject and UploadPartCopy whose source is encrypted with this key; `s3` as for requestParams. */
+  public copySourceParams(s3?: S3Client): SseCustomerCopySourceParams {
+    if (s3) SseCustomerKey.guard(s3);
     return {
       CopySourceSSECustomerAlgorithm: 'AES256',
       CopySourceSSECustomerKey: this.#key.toString('base64'),

@@ -457,8 +457,8 @@ describe('keys, policies and validation', () => {
     expect(() => make({ partSize: 1024 })).toThrow(/5 MiB/);
   });
 
-  test('user metadata is kept; non-ASCII contexts are stored as ASCII JSON', async () => {
-    const { s3, client } = make();
+  test('user metadata is kept; non-ASCII contexts (opted in) are stored as ASCII JSON', async () => {
+    const { s3, client } = make({ allowNonAsciiEncryptionContext: true });
     const ec = { city: 'Zürich', emoji: '🔐' };
     await client.putObject({ Bucket: B, Key: 'k', Body: 'x', Metadata: { owner: 'me' }, encryptionContext: ec });
     const m = s3.objects.get(`${B}/k`)!.metadata;
@@ -470,7 +470,7 @@ describe('keys, policies and validation', () => {
   });
 
   test('RFC 2047 encoded metadata from S3 is decoded', async () => {
-    const { s3, client } = make();
+    const { s3, client } = make({ allowNonAsciiEncryptionContext: true });
     const ec = { city: 'Zürich' };
     await client.putObject({ Bucket: B, Key: 'k', Body: 'x', encryptionContext: ec });
     const m = s3.objects.get(`${B}/k`)!.metadata;

@@ -167,10 +167,13 @@ describe('Java writes, this client reads', () => {
 });
 
 describe('this client writes, Java reads', () => {
-  test('V3 with an encryption context, 6 MiB + 3 bytes; Java reads it even when it requires key commitment', async () => {
+  test('V3 with a Latin-1 encryption context (opted in), 6 MiB + 3 bytes; Java reads it even when it requires key commitment', async () => {
     const plain = randomBytes(6 * MIB + 3);
     const context = { 'tenant': 'acme', 'unicode-key': 'd\u00e9j\u00e0 vu' };
-    await ours.putObject({ Bucket: BUCKET, Key: 'ours-v3.bin', Body: plain, encryptionContext: context });
+    // Refused by default (the Python client cannot read it); Java reads our escaped JSON.
+    await expect(ours.putObject({ Bucket: BUCKET, Key: 'ours-v3.bin', Body: plain, encryptionContext: context })).rejects.toThrow(/outside US-ASCII/);
+    const latin1 = new S3EncryptionClient({ s3, kms, kmsKeyId, allowNonAsciiEncryptionContext: true });
+    await latin1.putObject({ Bucket: BUCKET, Key: 'ours-v3.bin', Body: plain, encryptionContext: context });
     expect((await rawMetadata('ours-v3.bin'))['x-amz-c']).toBe('115');
     await javaS3ec('get', BUCKET, 'ours-v3.bin', file('ours-v3.out'), { ...java(), context, requireCommitment: true });
     expect(readFileSync(file('ours-v3.out')).equals(plain)).toBe(true);
