@@ -650,8 +650,13 @@ export class S3EncryptionClient {
         if (left > 0) throw new TamperedObjectError(`The ranged GET ended ${left} bytes short of the ${wanted} bytes asked for; the object changed or the connection was cut. Read the range again.`);
       }
       return {
-        ...head, ContentLength: wanted, ContentRange: `bytes ${first}-${plainLast}/${plainLength}`, Body: withReaders(Readable.from(plaintext(), { objectMode: false })),
-        formatVersion: cm.version, encryptionContext: withoutReserved(cm.storedContext), authenticated: false,
+        ...head,
+        ContentLength: wanted,
+        ContentRange: `bytes ${first}-${plainLast}/${plainLength}`,
+        Body: withReaders(Readable.from(plaintext(), { objectMode: false })),
+        formatVersion: cm.version,
+        encryptionContext: withoutReserved(cm.storedContext),
+        authenticated: false,
       };
     } catch (e) {
       destroySource(res.Body);
