@@ -497,7 +497,9 @@ export class S3EncryptionClient {
     }
     const cipher = gcmEncryptor({ key: mat.plaintextKey, iv });
     // An instruction file holds the key material only (the multipart path never knows the length).
-    if (this.instructionFile) return { metadata: {}, instruction: encodeV2({ encryptedDataKey: mat.encryptedKey, iv, context: mat.kmsContext }), cipher };
+    if (this.instructionFile) {
+      return { metadata: {}, instruction: encodeV2({ encryptedDataKey: mat.encryptedKey, iv, context: mat.kmsContext }), cipher };
+    }
     return { metadata: encodeV2({ encryptedDataKey: mat.encryptedKey, iv, context: mat.kmsContext, plaintextLength: length }), cipher };
   }
 
