@@ -331,6 +331,8 @@ async function main(): Promise<void> {
   });
 
   const rows: string[][] = [['size', 'op', 'contender', 'MiB/s', 'vs raw', 'vs peer', 'peak RSS MiB', 'peak +MiB']];
+  // The targets, measured in the same run: [what, measured ratio, goal].
+  const targets: [string, number, number][] = [];
   for (const sizeMib of SIZES_MIB) {
     const size = sizeMib * MIB;
     const key = `obj-${sizeMib}`;
@@ -350,6 +352,15 @@ async function main(): Promise<void> {
     const report = (group: Contender[], runs: Map<Contender, Measure[]>) => {
       const raw = group.find((c) => c.who === 'raw')!;
       const peerC = group.find((c) => c.who === 'peer');
+      const bound = group.find((c) => c.who.startsWith('bound'));
+      for (const c of group) {
+        const vsRaw = speedRatio(runs.get(c)!, runs.get(raw)!);
+        if (c.who === 'ours' && c.op.startsWith('encrypt')) targets.push([`${sizeMib} MiB ${c.op}: ours / raw AES-GCM`, vsRaw, 0.8]);
+        if (c.who === 'ours auth' && c.op === 'decrypt, in memory') targets.push([`${sizeMib} MiB single-pass authenticated read: ours / raw AES-GCM`, vsRaw, 0.8]);
+        if (bound && c.who.startsWith('ours auth')) {
+          targets.push([`${sizeMib} MiB ${c.op} two-pass read (${c.who}): ours / (GHASH pass + raw)`, speedRatio(runs.get(c)!, runs.get(bound)!), 0.9]);
+        }
+      }
       for (const c of group) {
         const m = summary(runs.get(c)!);
         rows.push([
@@ -454,6 +465,9 @@ async function main(): Promise<void> {
   console.log('"vs raw" and "vs peer" are speed ratios (>1 = ours faster). Peak RSS is the whole process; "+MiB" is over the idle RSS before the run.');
   console.log(`Times are medians of ${REPS} runs (the peer: one run above 64 MiB); ratios are medians of the per-round ratios,`);
   console.log('the contenders of a group taking turns in rotating order. Load average at end: ' + os.loadavg().map((x) => x.toFixed(2)).join(' '));
+  console.log('');
+  console.log('Targets (speed ratios from this run; >= goal is met):');
+  for (const [what, ratio, goal] of targets) console.log(`  ${what}: ${fmt(ratio, 2)} (goal >= ${goal}) ${ratio >= goal ? 'met' : 'NOT MET'}`);
 
   // KMS calls per 1,000 objects, with and without the cache.
   console.log('');

@@ -165,6 +165,9 @@ describe('dedicated tenants', () => {
     const policy = tenantKeys(stack).get('acme')!.resource.Properties.KeyPolicy;
     const s = policy.Statement.find((x: any) => x.Sid === 'KeyAdministrationByNamedAdmins');
     expect(actionsOf(s).sort()).toEqual([...TENANT_KEY_ADMIN_ACTIONS].sort());
+    // KMS refuses a key-policy statement without a Resource; in a key policy it is always "*".
+    expect(s.Resource).toBe('*');
+    expect(policy.Statement.filter((x: any) => x.Resource !== '*').map((x: any) => x.Sid)).toEqual([]);
     expectIsolatedDedicatedPolicy('acme', policy, ['acme']);
   });
 
