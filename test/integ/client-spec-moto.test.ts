@@ -65,7 +65,7 @@ describe('ranged GET (legacy unauthenticated modes only)', () => {
   ];
   test.each(['v3.bin', 'v2.bin', 'v3-instr.bin'])('%s: every range decrypts to the same bytes as the whole object, unauthenticated', async (key) => {
     const client = new S3EncryptionClient({ s3, kms, kmsKeyId, enableLegacyUnauthenticatedModes: true });
-    const ec = key === 'v3.bin' ? { t: 'a' } : {};
+    const ec: Record<string, string> = key === 'v3.bin' ? { t: 'a' } : {};
     for (const [range, first, last] of ranges) {
       const out = await client.getObject({ Bucket: BUCKET, Key: key, Range: range, encryptionContext: ec });
       expect([range, out.authenticated, out.ContentLength, out.ContentRange]).toEqual([range, false, last - first + 1, `bytes ${first}-${last}/100003`]);

@@ -3,65 +3,19 @@
  * through moto (S3 and KMS on one local endpoint).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
-import { CopyObjectCommand, CreateBucketCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { readFileSync } from 'node:fs';
+import { CopyObjectCommand } from '@aws-sdk/client-s3';
 import { EncryptionContextMismatchError, KeyCommitmentMismatchError, LegacyFormatRefusedError, S3EncryptionClient } from '../../src/client';
+import { bodyBytes, useInteropPeer } from '../support/interop-peer';
 import { javaLegacyV1Put, javaS3ec, runJavaS3ec } from '../support/java-client';
-import { MotoServer, startMotoServer } from '../support/moto-server';
 
 const BUCKET = 'interop-java';
 const MIB = 1024 * 1024;
-let moto: MotoServer;
-let s3: S3Client;
-let kms: KMSClient;
-let kmsKeyId: string;
-let ours: S3EncryptionClient;
-let oursV2: S3EncryptionClient;
-let dir: string;
-
-beforeAll(async () => {
-  moto = await startMotoServer();
-  const common = { endpoint: moto.endpoint, region: moto.region, credentials: moto.credentials };
-  s3 = new S3Client({ ...common, forcePathStyle: true });
-  kms = new KMSClient(common);
-  await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
-  kmsKeyId = (await kms.send(new CreateKeyCommand({ Description: 'interop' }))).KeyMetadata!.Arn!;
-  ours = new S3EncryptionClient({ s3, kms, kmsKeyId });
-  oursV2 = new S3EncryptionClient({ s3, kms, kmsKeyId, formatVersion: 'v2' });
-  dir = mkdtempSync(path.join(os.tmpdir(), 'interop-java-'));
-});
-
-afterAll(async () => {
-  s3?.destroy();
-  kms?.destroy();
-  await moto?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+const env = useInteropPeer(BUCKET);
+const { file, rawMetadata } = env;
 
 function java() {
-  return { endpoint: moto.endpoint, kmsKeyId };
-}
-
-function file(name: string, bytes?: Buffer): string {
-  const p = path.join(dir, name);
-  if (bytes) writeFileSync(p, bytes);
-  return p;
-}
-
-async function bodyBytes(body: unknown): Promise<Buffer> {
-  if (Buffer.isBuffer(body) || body instanceof Uint8Array) return Buffer.from(body);
-  const b = body as { transformToByteArray?: () => Promise<Uint8Array> } & AsyncIterable<Uint8Array>;
-  if (typeof b.transformToByteArray === 'function') return Buffer.from(await b.transformToByteArray());
-  const chunks: Buffer[] = [];
-  for await (const c of b) chunks.push(Buffer.from(c));
-  return Buffer.concat(chunks);
-}
-
-async function rawMetadata(key: string): Promise<Record<string, string>> {
-  return (await s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: key }))).Metadata ?? {};
+  return { endpoint: env.moto.endpoint, kmsKeyId: env.kmsKeyId };
 }
 
 describe('Java writes, this client reads', () => {
@@ -79,14 +33,14 @@ describe('Java writes, this client reads', () => {
     expect(Buffer.from(m['x-amz-i'], 'base64')).toHaveLength(28);
     expect(JSON.parse(m['x-amz-t'])).toEqual({ 'aws:x-amz-cek-alg': '115', ...context });
 
-    const out = await ours.getObject({ Bucket: BUCKET, Key: 'java-v3.bin', encryptionContext: context });
+    const out = await env.ours.getObject({ Bucket: BUCKET, Key: 'java-v3.bin', encryptionContext: context });
     expect(out.formatVersion).toBe('v3');
     expect(out.encryptionContext).toEqual(context);
     expect((await bodyBytes(out.Body)).equals(plain)).toBe(true);
   });
 
   test('V3 with the wrong encryption context is refused by this client', async () => {
-    await expect(ours.getObject({ Bucket: BUCKET, Key: 'java-v3.bin', encryptionContext: { tenant: 'other', purpose: 'interop' } }))
+    await expect(env.ours.getObject({ Bucket: BUCKET, Key: 'java-v3.bin', encryptionContext: { tenant: 'other', purpose: 'interop' } }))
       .rejects.toBeInstanceOf(EncryptionContextMismatchError);
   });
 
@@ -97,7 +51,7 @@ describe('Java writes, this client reads', () => {
     expect(m).toMatchObject({ 'x-amz-cek-alg': 'AES/GCM/NoPadding', 'x-amz-wrap-alg': 'kms+context', 'x-amz-tag-len': '128' });
     expect(Buffer.from(m['x-amz-iv'], 'base64')).toHaveLength(12);
     expect(JSON.parse(m['x-amz-matdesc'])).toEqual({ 'aws:x-amz-cek-alg': 'AES/GCM/NoPadding' });
-    const out = await ours.getObject({ Bucket: BUCKET, Key: 'java-v2.bin' });
+    const out = await env.ours.getObject({ Bucket: BUCKET, Key: 'java-v2.bin' });
     expect(out.formatVersion).toBe('v2');
     expect((await bodyBytes(out.Body)).equals(plain)).toBe(true);
   });
@@ -106,7 +60,7 @@ describe('Java writes, this client reads', () => {
     const plain = randomBytes(70_000);
     const context = { department: 'finance' };
     await javaS3ec('put', BUCKET, 'java-v2-ctx.bin', file('java-v2-ctx.in', plain), { ...java(), context, format: 'v2' });
-    const out = await ours.getObject({ Bucket: BUCKET, Key: 'java-v2-ctx.bin', encryptionContext: context });
+    const out = await env.ours.getObject({ Bucket: BUCKET, Key: 'java-v2-ctx.bin', encryptionContext: context });
     expect((await bodyBytes(out.Body)).equals(plain)).toBe(true);
   });
 
@@ -115,7 +69,7 @@ describe('Java writes, this client reads', () => {
     const context = { tenant: 'acme' };
     const run = await javaS3ec('put', BUCKET, 'java-multipart.bin', file('java-multipart.in', plain), { ...java(), context, multipartPartSize: 5 * MIB });
     expect(run.stdout).toContain('in 3 parts');
-    const out = await ours.getObject({ Bucket: BUCKET, Key: 'java-multipart.bin', encryptionContext: context });
+    const out = await env.ours.getObject({ Bucket: BUCKET, Key: 'java-multipart.bin', encryptionContext: context });
     expect((await bodyBytes(out.Body)).equals(plain)).toBe(true);
   });
 
@@ -128,7 +82,7 @@ describe('Java writes, this client reads', () => {
     expect(m['x-amz-3']).toBeUndefined();
     expect(m['x-amz-key-v2']).toBeUndefined();
     expect(await rawMetadata(`${key}.instruction`)).toEqual({ 'x-amz-crypto-instr-file': '' });
-    const out = await ours.getObject({ Bucket: BUCKET, Key: key });
+    const out = await env.ours.getObject({ Bucket: BUCKET, Key: key });
     expect(out.formatVersion).toBe(format);
     expect((await bodyBytes(out.Body)).equals(plain)).toBe(true);
   });
@@ -138,20 +92,20 @@ describe('Java writes, this client reads', () => {
     // Java sends x-amz-t unescaped in an ISO-8859-1 header, so characters beyond Latin-1 become '?' and even Java cannot read those back.
     const context = { city: 'Z\u00fcrich', note: 'caf\u00e9 cr\u00e8me' };
     await javaS3ec('put', BUCKET, 'java-unicode.bin', file('java-unicode.in', plain), { ...java(), context });
-    const out = await ours.getObject({ Bucket: BUCKET, Key: 'java-unicode.bin', encryptionContext: context });
+    const out = await env.ours.getObject({ Bucket: BUCKET, Key: 'java-unicode.bin', encryptionContext: context });
     expect(out.encryptionContext).toEqual(context);
     expect((await bodyBytes(out.Body)).equals(plain)).toBe(true);
   });
 
-  test('legacy (AES-CBC content, kms wrapping) from the SDK v1 client: refused by default, read when legacy modes are enabled', async () => {
+  test('legacy (AES-CBC content, env.kms wrapping) from the SDK v1 client: refused by default, read when legacy modes are enabled', async () => {
     const plain = randomBytes(MIB + 3);
     const context = { dept: 'finance' };
     await javaLegacyV1Put(BUCKET, 'java-v1.bin', file('java-v1.in', plain), { ...java(), context });
     const m = await rawMetadata('java-v1.bin');
     expect(m).toMatchObject({ 'x-amz-cek-alg': 'AES/CBC/PKCS5Padding', 'x-amz-wrap-alg': 'kms' });
-    expect(JSON.parse(m['x-amz-matdesc'])).toEqual({ ...context, kms_cmk_id: kmsKeyId });
-    await expect(ours.getObject({ Bucket: BUCKET, Key: 'java-v1.bin', encryptionContext: context })).rejects.toBeInstanceOf(LegacyFormatRefusedError);
-    const legacy = new S3EncryptionClient({ s3, kms, kmsKeyId, enableLegacyUnauthenticatedModes: true });
+    expect(JSON.parse(m['x-amz-matdesc'])).toEqual({ ...context, kms_cmk_id: env.kmsKeyId });
+    await expect(env.ours.getObject({ Bucket: BUCKET, Key: 'java-v1.bin', encryptionContext: context })).rejects.toBeInstanceOf(LegacyFormatRefusedError);
+    const legacy = new S3EncryptionClient({ s3: env.s3, kms: env.kms, kmsKeyId: env.kmsKeyId, enableLegacyUnauthenticatedModes: true });
     const out = await legacy.getObject({ Bucket: BUCKET, Key: 'java-v1.bin', encryptionContext: context });
     // The SDK v1 client stores the key under x-amz-key-v2, so the metadata generation is V2 even though the algorithms are legacy.
     expect(out.formatVersion).toBe('v2');
@@ -161,7 +115,7 @@ describe('Java writes, this client reads', () => {
 
   test('an empty object', async () => {
     await javaS3ec('put', BUCKET, 'java-empty.bin', file('java-empty.in', Buffer.alloc(0)), java());
-    const out = await ours.getObject({ Bucket: BUCKET, Key: 'java-empty.bin' });
+    const out = await env.ours.getObject({ Bucket: BUCKET, Key: 'java-empty.bin' });
     expect(await bodyBytes(out.Body)).toHaveLength(0);
   });
 });
@@ -171,8 +125,8 @@ describe('this client writes, Java reads', () => {
     const plain = randomBytes(6 * MIB + 3);
     const context = { 'tenant': 'acme', 'unicode-key': 'd\u00e9j\u00e0 vu' };
     // Refused by default (the Python client cannot read it); Java reads our escaped JSON.
-    await expect(ours.putObject({ Bucket: BUCKET, Key: 'ours-v3.bin', Body: plain, encryptionContext: context })).rejects.toThrow(/outside US-ASCII/);
-    const latin1 = new S3EncryptionClient({ s3, kms, kmsKeyId, allowNonAsciiEncryptionContext: true });
+    await expect(env.ours.putObject({ Bucket: BUCKET, Key: 'ours-v3.bin', Body: plain, encryptionContext: context })).rejects.toThrow(/outside US-ASCII/);
+    const latin1 = new S3EncryptionClient({ s3: env.s3, kms: env.kms, kmsKeyId: env.kmsKeyId, allowNonAsciiEncryptionContext: true });
     await latin1.putObject({ Bucket: BUCKET, Key: 'ours-v3.bin', Body: plain, encryptionContext: context });
     expect((await rawMetadata('ours-v3.bin'))['x-amz-c']).toBe('115');
     await javaS3ec('get', BUCKET, 'ours-v3.bin', file('ours-v3.out'), { ...java(), context, requireCommitment: true });
@@ -188,7 +142,7 @@ describe('this client writes, Java reads', () => {
   test('V2 with an encryption context; Java reads it, and refuses it when commitment is required', async () => {
     const plain = randomBytes(2 * MIB + 5);
     const context = { tenant: 'acme' };
-    await oursV2.putObject({ Bucket: BUCKET, Key: 'ours-v2.bin', Body: plain, encryptionContext: context });
+    await env.oursV2.putObject({ Bucket: BUCKET, Key: 'ours-v2.bin', Body: plain, encryptionContext: context });
     expect((await rawMetadata('ours-v2.bin'))['x-amz-key-v2']).toBeDefined();
     await javaS3ec('get', BUCKET, 'ours-v2.bin', file('ours-v2.out'), { ...java(), context });
     expect(readFileSync(file('ours-v2.out')).equals(plain)).toBe(true);
@@ -200,7 +154,7 @@ describe('this client writes, Java reads', () => {
 
   test('a multipart upload (putObjectStream) in V3 reads back in Java', async () => {
     const plain = randomBytes(17 * MIB + 9);
-    await ours.putObjectStream({ Bucket: BUCKET, Key: 'ours-multipart.bin', Body: plain, partSize: 5 * MIB });
+    await env.ours.putObjectStream({ Bucket: BUCKET, Key: 'ours-multipart.bin', Body: plain, partSize: 5 * MIB });
     await javaS3ec('get', BUCKET, 'ours-multipart.bin', file('ours-multipart.out'), java());
     expect(readFileSync(file('ours-multipart.out')).equals(plain)).toBe(true);
   });
@@ -208,7 +162,7 @@ describe('this client writes, Java reads', () => {
   test.each(['v3', 'v2'] as const)('%s with the key material in an instruction file', async (format) => {
     const plain = randomBytes(MIB + 2);
     const key = `ours-instruction-${format}.bin`;
-    const writer = new S3EncryptionClient({ s3, kms, kmsKeyId, formatVersion: format, instructionFile: true });
+    const writer = new S3EncryptionClient({ s3: env.s3, kms: env.kms, kmsKeyId: env.kmsKeyId, formatVersion: format, instructionFile: true });
     await writer.putObject({ Bucket: BUCKET, Key: key, Body: plain, encryptionContext: { tenant: 'acme' } });
     expect(await rawMetadata(`${key}.instruction`)).toEqual({ 'x-amz-crypto-instr-file': '' });
     await javaS3ec('get', BUCKET, key, file(`${key}.out`), { ...java(), context: { tenant: 'acme' } });
@@ -216,7 +170,7 @@ describe('this client writes, Java reads', () => {
   });
 
   test('an empty object', async () => {
-    await ours.putObject({ Bucket: BUCKET, Key: 'ours-empty.bin', Body: Buffer.alloc(0) });
+    await env.ours.putObject({ Bucket: BUCKET, Key: 'ours-empty.bin', Body: Buffer.alloc(0) });
     await javaS3ec('get', BUCKET, 'ours-empty.bin', file('ours-empty.out'), java());
     expect(readFileSync(file('ours-empty.out'))).toHaveLength(0);
   });
@@ -225,13 +179,13 @@ describe('this client writes, Java reads', () => {
 describe('both clients verify the same key commitment', () => {
   test('a V3 object whose x-amz-d was swapped for another object\'s is refused by Java and by this client', async () => {
     const plain = randomBytes(4096);
-    await ours.putObject({ Bucket: BUCKET, Key: 'commit-a.bin', Body: plain });
-    await ours.putObject({ Bucket: BUCKET, Key: 'commit-b.bin', Body: randomBytes(4096) });
+    await env.ours.putObject({ Bucket: BUCKET, Key: 'commit-a.bin', Body: plain });
+    await env.ours.putObject({ Bucket: BUCKET, Key: 'commit-b.bin', Body: randomBytes(4096) });
     const a = await rawMetadata('commit-a.bin');
     const b = await rawMetadata('commit-b.bin');
     expect(a['x-amz-d']).not.toBe(b['x-amz-d']);
     // Rewrite only the metadata of A in place, with B's commitment.
-    await s3.send(new CopyObjectCommand({
+    await env.s3.send(new CopyObjectCommand({
       Bucket: BUCKET,
       Key: 'commit-a.bin',
       CopySource: `${BUCKET}/commit-a.bin`,
@@ -243,7 +197,7 @@ describe('both clients verify the same key commitment', () => {
     const run = await runJavaS3ec('get', BUCKET, 'commit-a.bin', file('commit-a.out'), java());
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/commitment/i);
-    await expect(ours.getObject({ Bucket: BUCKET, Key: 'commit-a.bin' })).rejects.toBeInstanceOf(KeyCommitmentMismatchError);
+    await expect(env.ours.getObject({ Bucket: BUCKET, Key: 'commit-a.bin' })).rejects.toBeInstanceOf(KeyCommitmentMismatchError);
   });
 });
 

@@ -7,15 +7,12 @@
  * tested in the direction this client writes, Python reads.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
-import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { readFileSync } from 'node:fs';
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import {
   EncryptionContextMismatchError, InvalidRequestError, KeyCommitmentMismatchError, S3EncryptionClient, TamperedObjectError,
 } from '../../src/client';
-import { MotoServer, startMotoServer } from '../support/moto-server';
+import { bodyBytes, useInteropPeer } from '../support/interop-peer';
 import { PythonS3ecOptions, pythonS3ec, runPythonS3ec } from '../support/python-client';
 
 const BUCKET = 'interop-python';
@@ -26,67 +23,24 @@ const V2_KEYS = ['x-amz-cek-alg', 'x-amz-iv', 'x-amz-key-v2', 'x-amz-matdesc', '
 const PY_CONTEXT_MISMATCH = 'S3EncryptionClientError: Provided encryption context does not match information retrieved from S3';
 const PY_NON_ASCII = 'S3EncryptionClientError: EncryptionContext keys and values must contain only US-ASCII characters';
 
-let moto: MotoServer;
-let s3: S3Client;
-let kms: KMSClient;
-let kmsKeyId: string;
-let ours: S3EncryptionClient;
-let oursV2: S3EncryptionClient;
-let dir: string;
-
-beforeAll(async () => {
-  moto = await startMotoServer();
-  const common = { endpoint: moto.endpoint, region: moto.region, credentials: moto.credentials };
-  s3 = new S3Client({ ...common, forcePathStyle: true });
-  kms = new KMSClient(common);
-  await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
-  kmsKeyId = (await kms.send(new CreateKeyCommand({ Description: 'interop-python' }))).KeyMetadata!.Arn!;
-  ours = new S3EncryptionClient({ s3, kms, kmsKeyId });
-  oursV2 = new S3EncryptionClient({ s3, kms, kmsKeyId, formatVersion: 'v2' });
-  dir = mkdtempSync(path.join(os.tmpdir(), 'interop-python-'));
-});
-
-afterAll(async () => {
-  s3?.destroy();
-  kms?.destroy();
-  await moto?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+const env = useInteropPeer(BUCKET);
+const { file, rawMetadata } = env;
 
 function python(extra: Partial<PythonS3ecOptions> = {}): PythonS3ecOptions {
-  return { endpoint: moto.endpoint, region: moto.region, kmsKeyId, ...extra };
-}
-
-function file(name: string, bytes?: Buffer): string {
-  const p = path.join(dir, name);
-  if (bytes) writeFileSync(p, bytes);
-  return p;
-}
-
-async function bodyBytes(body: unknown): Promise<Buffer> {
-  if (Buffer.isBuffer(body) || body instanceof Uint8Array) return Buffer.from(body);
-  const b = body as { transformToByteArray?: () => Promise<Uint8Array> } & AsyncIterable<Uint8Array>;
-  if (typeof b.transformToByteArray === 'function') return Buffer.from(await b.transformToByteArray());
-  const chunks: Buffer[] = [];
-  for await (const c of b) chunks.push(Buffer.from(c));
-  return Buffer.concat(chunks);
-}
-
-async function rawMetadata(key: string): Promise<Record<string, string>> {
-  return (await s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: key }))).Metadata ?? {};
+  return { endpoint: env.moto.endpoint, region: env.moto.region, kmsKeyId: env.kmsKeyId, ...extra };
 }
 
 async function rawObject(key: string): Promise<Buffer> {
-  return bodyBytes((await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }))).Body);
+  return bodyBytes((await env.s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }))).Body);
 }
 
 /** Flips one bit of the stored ciphertext at `offset` and writes the object back with its metadata unchanged. */
 async function flipStoredByte(key: string, offset: number): Promise<void> {
-  const res = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
+  const res = await env.s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
   const bytes = await bodyBytes(res.Body);
   const metadata = res.Metadata ?? {};
   bytes[offset] ^= 0x01;
-  await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: bytes, ContentLength: bytes.length, Metadata: metadata }));
+  await env.s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: bytes, ContentLength: bytes.length, Metadata: metadata }));
   expect(await rawMetadata(key)).toEqual(metadata);
 }
 
@@ -119,7 +73,7 @@ describe('Python writes, this client reads', () => {
     }
     expect(await rawObject(key)).toHaveLength(size + 16);
 
-    const out = await ours.getObject({ Bucket: BUCKET, Key: key, encryptionContext: context });
+    const out = await env.ours.getObject({ Bucket: BUCKET, Key: key, encryptionContext: context });
     expect(out.formatVersion).toBe(format);
     expect(out.encryptionContext).toEqual(context ?? {});
     expect((await bodyBytes(out.Body)).equals(plain)).toBe(true);
@@ -132,16 +86,16 @@ describe('Python writes, this client reads', () => {
     const run = await pythonS3ec('put', BUCKET, key, file(`${key}.in`, plain), python({ format, context, multipartPartSize: 5 * MIB }));
     expect(run.stdout).toContain('in 3 parts');
     expect(Object.keys(await rawMetadata(key)).sort()).toEqual(format === 'v3' ? V3_KEYS : V2_KEYS);
-    const out = await ours.getObject({ Bucket: BUCKET, Key: key, encryptionContext: context });
+    const out = await env.ours.getObject({ Bucket: BUCKET, Key: key, encryptionContext: context });
     expect(out.formatVersion).toBe(format);
     expect((await bodyBytes(out.Body)).equals(plain)).toBe(true);
   });
 
   test.each(FORMATS)('%s with the wrong or a missing encryption context is refused by this client', async (format) => {
     const key = `py-${format}-ctx-1.bin`;
-    await expect(ours.getObject({ Bucket: BUCKET, Key: key, encryptionContext: { tenant: 'other', purpose: 'interop' } }))
+    await expect(env.ours.getObject({ Bucket: BUCKET, Key: key, encryptionContext: { tenant: 'other', purpose: 'interop' } }))
       .rejects.toBeInstanceOf(EncryptionContextMismatchError);
-    await expect(ours.getObject({ Bucket: BUCKET, Key: key })).rejects.toBeInstanceOf(EncryptionContextMismatchError);
+    await expect(env.ours.getObject({ Bucket: BUCKET, Key: key })).rejects.toBeInstanceOf(EncryptionContextMismatchError);
   });
 });
 
@@ -149,7 +103,7 @@ describe('this client writes, Python reads', () => {
   test.each(MATRIX)('$name', async ({ format, context, size, tag }) => {
     const plain = randomBytes(size);
     const key = `ours-${tag}.bin`;
-    await (format === 'v3' ? ours : oursV2).putObject({ Bucket: BUCKET, Key: key, Body: plain, encryptionContext: context });
+    await (format === 'v3' ? env.ours : env.oursV2).putObject({ Bucket: BUCKET, Key: key, Body: plain, encryptionContext: context });
     const m = await rawMetadata(key);
     expect(m[format === 'v3' ? 'x-amz-3' : 'x-amz-key-v2']).toBeDefined();
     await pythonS3ec('get', BUCKET, key, file(`${key}.out`), python({ context }));
@@ -170,7 +124,7 @@ describe('this client writes, Python reads', () => {
     const plain = randomBytes(17 * MIB + 9);
     const context = { tenant: 'acme' };
     const key = `ours-multipart-${format}.bin`;
-    const writer = format === 'v3' ? ours : oursV2;
+    const writer = format === 'v3' ? env.ours : env.oursV2;
     const res = await writer.putObjectStream({ Bucket: BUCKET, Key: key, Body: plain, encryptionContext: context, partSize: 5 * MIB });
     expect(res.parts).toBe(4);
     await pythonS3ec('get', BUCKET, key, file(`${key}.out`), python({ context }));
@@ -181,7 +135,7 @@ describe('this client writes, Python reads', () => {
     const plain = randomBytes(MIB + 2);
     const context = { tenant: 'acme' };
     const key = `ours-instruction-${format}.bin`;
-    const writer = new S3EncryptionClient({ s3, kms, kmsKeyId, formatVersion: format, instructionFile: true });
+    const writer = new S3EncryptionClient({ s3: env.s3, kms: env.kms, kmsKeyId: env.kmsKeyId, formatVersion: format, instructionFile: true });
     await writer.putObject({ Bucket: BUCKET, Key: key, Body: plain, encryptionContext: context });
     // The wrapped key is not on the object; it is in KEY.instruction.
     const m = await rawMetadata(key);
@@ -217,7 +171,7 @@ describe('a flipped byte in the stored ciphertext is refused by both clients', (
     if (writer === 'python') {
       await pythonS3ec('put', BUCKET, key, file(`${key}.in`, plain), python({ format, context }));
     } else {
-      await (format === 'v3' ? ours : oursV2).putObject({ Bucket: BUCKET, Key: key, Body: plain, encryptionContext: context });
+      await (format === 'v3' ? env.ours : env.oursV2).putObject({ Bucket: BUCKET, Key: key, Body: plain, encryptionContext: context });
     }
     // Both clients read the untouched object, so a refusal below is the flipped byte's doing.
     await pythonS3ec('get', BUCKET, key, file(`${key}.before`), python({ context }));
@@ -229,7 +183,7 @@ describe('a flipped byte in the stored ciphertext is refused by both clients', (
     expect(run.code).toBe(1);
     expect(run.stderr).toContain('caused by: s3_encryption.exceptions.S3EncryptionClientSecurityError: Failed to decrypt Object');
     expect(run.stderr).toContain('caused by: cryptography.exceptions.InvalidTag');
-    const err = await ours.getObject({ Bucket: BUCKET, Key: key, encryptionContext: context }).catch((e: unknown) => e);
+    const err = await env.ours.getObject({ Bucket: BUCKET, Key: key, encryptionContext: context }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TamperedObjectError);
     // The commitment still matches the data key: it is the GCM tag that fails.
     expect(err).not.toBeInstanceOf(KeyCommitmentMismatchError);
@@ -244,15 +198,15 @@ describe('a non-ASCII encryption context', () => {
     const run = await runPythonS3ec('put', BUCKET, 'py-unicode.bin', file('py-unicode.in', randomBytes(100)), python({ context }));
     expect(run.code).toBe(1);
     expect(run.stderr).toContain(PY_NON_ASCII);
-    await expect(s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'py-unicode.bin' }))).rejects.toMatchObject({ name: 'NotFound' });
+    await expect(env.s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'py-unicode.bin' }))).rejects.toMatchObject({ name: 'NotFound' });
   });
 
   test('the Python client cannot read our object written with one: it refuses the context on read as well', async () => {
     const plain = randomBytes(100);
     // This client refuses such a context on write unless told otherwise, because of what follows.
-    await expect(ours.putObject({ Bucket: BUCKET, Key: 'ours-unicode.bin', Body: plain, encryptionContext: context }))
+    await expect(env.ours.putObject({ Bucket: BUCKET, Key: 'ours-unicode.bin', Body: plain, encryptionContext: context }))
       .rejects.toBeInstanceOf(InvalidRequestError);
-    const writer = new S3EncryptionClient({ s3, kms, kmsKeyId, allowNonAsciiEncryptionContext: true });
+    const writer = new S3EncryptionClient({ s3: env.s3, kms: env.kms, kmsKeyId: env.kmsKeyId, allowNonAsciiEncryptionContext: true });
     await writer.putObject({ Bucket: BUCKET, Key: 'ours-unicode.bin', Body: plain, encryptionContext: context });
     // Stored as ASCII JSON with \u escapes.
     expect(JSON.parse((await rawMetadata('ours-unicode.bin'))['x-amz-t'])).toEqual({ ...context, 'aws:x-amz-cek-alg': '115' });
@@ -263,7 +217,7 @@ describe('a non-ASCII encryption context', () => {
     const none = await runPythonS3ec('get', BUCKET, 'ours-unicode.bin', file('ours-unicode-none.out'), python());
     expect(none.code).toBe(1);
     expect(none.stderr).toContain(PY_CONTEXT_MISMATCH);
-    const out = await ours.getObject({ Bucket: BUCKET, Key: 'ours-unicode.bin', encryptionContext: context });
+    const out = await env.ours.getObject({ Bucket: BUCKET, Key: 'ours-unicode.bin', encryptionContext: context });
     expect((await bodyBytes(out.Body)).equals(plain)).toBe(true);
   });
 });
