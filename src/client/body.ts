@@ -51,6 +51,16 @@ export async function* iterate(source: CiphertextSource | undefined): AsyncGener
   yield Buffer.from(all.buffer, all.byteOffset, all.byteLength);
 }
 
+/**
+ * Keeps a response body that is not read yet from raising an uncaught 'error' (a connection reset
+ * while the client waits for KMS or an instruction file would crash a default Node process). The
+ * error is not lost: reading the body later fails with it.
+ */
+export function holdErrors(source: unknown): void {
+  const s = source as { on?: (event: string, listener: () => void) => unknown } | undefined;
+  if (typeof s?.on === 'function') s.on('error', () => undefined);
+}
+
 export function destroySource(source: unknown): void {
   const s = source as { destroy?: () => void } | undefined;
   try { s?.destroy?.(); } catch { /* best effort */ }
@@ -281,6 +291,7 @@ export async function decryptGcmRefetched(
     }
     throw e;
   }
+  holdErrors(again.Body);
   if (again.ContentLength !== undefined && again.ContentLength !== ciphertextLength) {
     destroySource(again.Body);
     gcm.dispose();
@@ -355,11 +366,18 @@ export function decryptGcmUnauthenticated(source: CiphertextSource | undefined, 
   const split = new TagSplitter();
   async function* run(): AsyncGenerator<Buffer> {
     let released = 0;
-    for await (const chunk of iterate(source)) {
-      for (const part of split.push(chunk)) {
-        const o = d.update(part);
-        if (o.length) { released += o.length; yield o; }
+    try {
+      for await (const chunk of iterate(source)) {
+        for (const part of split.push(chunk)) {
+          const o = d.update(part);
+          if (o.length) { released += o.length; yield o; }
+        }
       }
+    } catch (e) {
+      // The download failed (a reset, a timeout): what was released was never verified either.
+      throw new S3EncryptionClientError(
+        `The download failed after ${released} bytes of unverified plaintext were released (allowUnauthenticatedStreaming): discard all of them `
+        + `and read the object again (${(e as Error).name}: ${(e as Error).message}).`, { cause: e });
     }
     try {
       d.setAuthTag(split.tag());

@@ -30,13 +30,13 @@ import {
 } from '@aws-sdk/client-s3';
 import {
   DecryptedBody, RandomSource, decryptCbc, decryptGcmBuffered, decryptGcmSpooled, decryptGcmUnauthenticated,
-  decryptGcmRefetched, defaultRandom, destroySource, iterate, withReaders,
+  decryptGcmRefetched, defaultRandom, destroySource, holdErrors, iterate, withReaders,
 } from './body';
 import { CachedDataKey, DataKeyCache, DataKeyCacheOptions } from './cache';
 import { gcmEncryptor, V3_FIXED_IV, SUITE_V3_ID_BYTES, verifyCommitmentAndDerive, v3Commitment, v3DerivedKey } from './crypto';
 import {
   CommitmentPolicyError, EncryptionContextMismatchError, InvalidRequestError, LegacyFormatRefusedError,
-  S3EncryptionClientError, TamperedObjectError, UnknownFormatError, WrongKeyError,
+  S3EncryptionClientError, TamperedObjectError, UnknownFormatError, UploadLeftOpenError, WrongKeyError,
 } from './errors';
 import {
   CBC, ContentMetadata, CONTENT_CIPHER_V3, DATA_KEY_LENGTH, EC_CEK_ALG_KEY, EC_KMS_CMK_ID, ENCRYPTED_DATA_KEY_V3, GCM,
@@ -395,7 +395,14 @@ export class S3EncryptionClient {
     } catch (e) {
       await Promise.allSettled(inflight);
       if (uploadId) {
-        await this.s3.send(new AbortMultipartUploadCommand({ Bucket: request.Bucket, Key: request.Key, UploadId: uploadId })).catch(() => undefined);
+        const id = uploadId;
+        const abortError = await this.s3.send(new AbortMultipartUploadCommand({ Bucket: request.Bucket, Key: request.Key, UploadId: id }))
+          .then(() => undefined, (a: unknown) => a as Error);
+        if (abortError) {
+          throw new UploadLeftOpenError(`The multipart upload of s3://${request.Bucket}/${request.Key} failed (${(e as Error).name}: ${(e as Error).message}) `
+            + `and aborting it failed too (${abortError.name}: ${abortError.message}): upload ${id} is still open and its parts are billed until it `
+            + 'is aborted (AbortMultipartUpload, or a lifecycle rule that aborts incomplete multipart uploads).', request.Bucket!, request.Key!, id, { cause: e });
+        }
       }
       throw e;
     }
@@ -548,6 +555,7 @@ export class S3EncryptionClient {
     }
     if (request.Range) return this.getObjectRange(request, encryptionContext ?? {}, instructionFileSuffix ?? INSTRUCTION_SUFFIX);
     const res = await this.s3.send(new GetObjectCommand(request));
+    holdErrors(res.Body);
     try {
       if (res.ContentRange) throw new InvalidRequestError('S3 returned a partial object although no range was requested; refusing to decrypt part of an object.');
       const metadata = normalizeMetadata(res.Metadata);
@@ -613,6 +621,7 @@ export class S3EncryptionClient {
     }
     const blockStart = first - (first % 16);
     const res = await this.s3.send(new GetObjectCommand({ ...request, Range: `bytes=${blockStart}-${last ?? ''}` }));
+    holdErrors(res.Body);
     try {
       const total = /\/(\d+)$/.exec(res.ContentRange ?? '');
       if (!total) throw new InvalidRequestError(`S3 answered the ranged GET without a Content-Range giving the object's size ("${res.ContentRange ?? ''}"); refusing to guess where the tag starts.`);

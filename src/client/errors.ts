@@ -37,3 +37,15 @@ export class CommitmentPolicyError extends S3EncryptionClientError {}
 
 /** A request the client cannot serve safely, e.g. a ranged GET or a reserved encryption context key. */
 export class InvalidRequestError extends S3EncryptionClientError {}
+
+/**
+ * A multipart upload failed and so did its abort: the upload is still open (and its parts billed)
+ * until someone aborts it. `uploadId` names it; `cause` is the upload's own error.
+ */
+export class UploadLeftOpenError extends S3EncryptionClientError {
+  constructor(
+    message: string, public readonly bucket: string, public readonly key: string, public readonly uploadId: string, options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}

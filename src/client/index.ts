@@ -9,7 +9,7 @@
  *   DataKeyCache, DataKeyCacheOptions, DataKeyCacheStats, CachedDataKey
  *   S3EncryptionClientError and its subclasses: WrongKeyError, EncryptionContextMismatchError,
  *   TamperedObjectError, KeyCommitmentMismatchError (a TamperedObjectError), UnknownFormatError,
- *   LegacyFormatRefusedError, CommitmentPolicyError, InvalidRequestError
+ *   LegacyFormatRefusedError, CommitmentPolicyError, InvalidRequestError, UploadLeftOpenError
  *   SseCustomerKey and its parameter, option and error types, SSE_C_KEY_BYTES, COPY_OBJECT_MAX_BYTES
  *   (docs/sse-c.md)
  *   rekeyPrefix, startReencryptionJob, buildCreateJobInputs, RekeyInterruptedError and their types,
@@ -48,6 +48,7 @@ export {
   LegacyFormatRefusedError,
   CommitmentPolicyError,
   InvalidRequestError,
+  UploadLeftOpenError,
 } from './errors';
 export * from './sse-c';
 export * from './reencryption';
