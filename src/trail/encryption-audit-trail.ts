@@ -232,7 +232,8 @@ export class EncryptionAuditTrail extends Construct {
       allowTopicPublishers(this, props.alarmTopic, props.alarmTopic.masterKey, { cloudWatch: true });
     } else {
       const topic = new sns.Topic(this, 'AlarmTopic', {
-        displayName: `Encryption change alarms of ${this.trailName}`,
+        // SNS display names take at most 100 characters; trail names up to 128.
+        displayName: Token.isUnresolved(this.trailName) ? 'Encryption change alarms' : `Encryption change alarms of ${this.trailName}`.slice(0, 100),
         masterKey: this.key,
         enforceSSL: true,
       });

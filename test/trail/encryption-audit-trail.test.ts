@@ -1,8 +1,9 @@
-import { App, Stack } from 'aws-cdk-lib';
+import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { EncryptedBucket, EncryptionAuditTrail, EncryptionAuditTrailProps, ENCRYPTION_CHANGE_ALARMS, ManagementEvents } from '../../src';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { EncryptedBucket, EncryptionAuditTrail, EncryptionAuditTrailProps, EncryptionDefaults, ENCRYPTION_CHANGE_ALARMS, ManagementEvents } from '../../src';
 
 const ENV = { account: '111111111111', region: 'us-east-1' };
 
@@ -179,15 +180,50 @@ test('a trail with no bucket records management events only', () => {
   expect(t.Properties.AdvancedEventSelectors).toHaveLength(1);
 });
 
-test('a single-Region trail prints a warning', () => {
+test('a single-Region trail prints a warning that says what is lost; the default trail prints none', () => {
   const { stack } = make({ isMultiRegionTrail: false });
-  expect(Annotations.fromStack(stack).findWarning('/Test/Audit', Match.stringLikeRegexp('^isMultiRegionTrail:'))).toHaveLength(1);
+  const warnings = Annotations.fromStack(stack).findWarning('/Test/Audit', Match.stringLikeRegexp('^isMultiRegionTrail:'));
+  expect(warnings.map((w) => String(w.entry.data))).toEqual([expect.stringContaining('events in other Regions, including key changes there, are not recorded.')]);
+  expect(Annotations.fromStack(make().stack).findWarning('*', Match.anyValue())).toEqual([]);
+});
+
+test('props given to the trail win over EncryptionDefaults, value by value', () => {
+  const app = new App();
+  const stack = new Stack(app, 'Test', { env: ENV });
+  const defaultsTopic = new sns.Topic(stack, 'DefaultsTopic');
+  const ownTopic = new sns.Topic(stack, 'OwnTopic');
+  new EncryptionDefaults(stack, 'Defaults', { keyRotationPeriod: Duration.days(180), alarmTopic: defaultsTopic });
+  const trail = new EncryptionAuditTrail(stack, 'Audit', { keyRotationPeriod: Duration.days(90), alarmTopic: ownTopic });
+  const template = Template.fromStack(stack);
+  template.hasResourceProperties('AWS::KMS::Key', { Description: Match.stringLikeRegexp('^Key of the CloudTrail trail'), RotationPeriodInDays: 90 });
+  const actions = Object.values<any>(template.findResources('AWS::CloudWatch::Alarm')).flatMap((a) => a.Properties.AlarmActions ?? []);
+  expect(actions.length).toBeGreaterThan(0);
+  expect(actions.every((a) => a.Ref === stack.getLogicalId(ownTopic.node.defaultChild as any))).toBe(true);
+  expect(trail.trailName).toBeDefined();
+});
+
+test('removalPolicy: RETAIN unless told, and what it is told otherwise', () => {
+  const policies = (t: Template) => Object.values<any>(t.findResources('AWS::CloudTrail::Trail')).map((r) => r.DeletionPolicy);
+  expect(Object.values<any>(make().template.findResources('AWS::KMS::Key')).every((k) => k.DeletionPolicy === 'Retain')).toBe(true);
+  const destroyed = make({ removalPolicy: RemovalPolicy.DESTROY }).template;
+  expect(Object.values<any>(destroyed.findResources('AWS::KMS::Key')).every((k) => k.DeletionPolicy === 'Delete')).toBe(true);
+  expect(policies(destroyed)).toBeDefined();
+});
+
+test('names CloudTrail takes are taken, at both ends of the length range', () => {
+  for (const trailName of ['a.c', 'A_9', `a${'-'.repeat(126)}z`, 'org.audit-trail_01']) expect(make({ trailName }).trail.trailName).toBe(trailName);
 });
 
 describe('bad input', () => {
   test.each([
     [{ trailName: 'ab' }, /Test\/Audit: invalid trailName 'ab': must be 3 to 128 characters/],
     [{ trailName: 'bad name!' }, /invalid trailName 'bad name!'/],
+    // CloudTrail CreateTrail: letters, digits, periods, underscores and dashes, starting and ending with a letter or digit.
+    [{ trailName: '-abc' }, /invalid trailName '-abc'/],
+    [{ trailName: 'abc-' }, /invalid trailName 'abc-'/],
+    [{ trailName: 'a/c' }, /invalid trailName 'a\/c'/],
+    [{ trailName: `a${'b'.repeat(128)}` }, /invalid trailName 'ab{128}'/],
+    [{ keyRotationPeriod: Duration.days(30) }, /Test\/Audit: invalid keyRotationPeriod \(days\) '?30'?: must be a whole number from 90 to 2560/],
     [{ logRetention: logs.RetentionDays.SIX_MONTHS }, /invalid logRetention 180: must be at least 365 days/],
   ] as [EncryptionAuditTrailProps, RegExp][])('%j', (props, message) => {
     expect(() => make(props)).toThrow(message);
