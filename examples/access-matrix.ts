@@ -350,6 +350,7 @@ function replicationCases(stack: string): MatrixCase[] {
         const replicaLogs = m.bucket(/^ReplicaDestination\/ReplicaLogs[0-9A-F]{8} /);
         return legs(m, [
           { principal: logRole, action: 's3:GetObjectVersionForReplication', resource: `${logs.arn}/access-logs/x` },
+          { principal: logRole, action: 's3:GetReplicationConfiguration', resource: logs.arn },
           { principal: logRole, action: 's3:ReplicateObject', resource: `${replicaLogs.arn}/access-logs/x` },
           ...['kms:Encrypt', 'kms:GenerateDataKey', 'kms:Decrypt'].map((action) => ({
             principal: logRole, action, resource: replicaKey(m), context: kmsContext(logRole, replicaLogs.arn, replicaLogs.region),

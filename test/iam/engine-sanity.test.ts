@@ -85,3 +85,36 @@ describe('engine sanity (KMS Developer Guide, key-policy-overview.html and key-p
     expect(kmsCall([named], {}, [], other).decision).toBe('ImplicitlyDenied');
   });
 });
+
+describe('a policy AWS would refuse at deploy is an error, not a decision (IAM CreatePolicy and S3 PutBucketPolicy: MalformedPolicyDocument)', () => {
+  const bucketRead = (statement: any) => evaluate({
+    principal: ROLE,
+    action: 's3:GetObject',
+    resource: 'arn:aws:s3:::b/o',
+    resourceAccount: ACCOUNT,
+    context: {},
+    identityPolicies: [{ name: 'role-policy', document: { Version: '2012-10-17', Statement: [statement] } }],
+  });
+  test('a well-formed identity policy decides', () => {
+    expect(bucketRead({ Effect: 'Allow', Action: ['s3:GetObject'], Resource: 'arn:aws:s3:::b/*' }).decision).toBe('Allowed');
+  });
+  test.each([
+    ['an empty Resource (the evaluator alone reads it as matching every resource)', { Effect: 'Allow', Action: ['s3:GetObject'], Resource: '' }, /role-policy .*resource "" is neither "\*" nor an ARN/],
+    ['a Resource that is not an ARN', { Effect: 'Allow', Action: 's3:GetObject', Resource: 'b/*' }, /resource "b\/\*" is neither/],
+    ['no action', { Effect: 'Allow', Action: [], Resource: '*' }, /Statement\[0\]: no action/],
+    ['an empty action name', { Effect: 'Allow', Action: [''], Resource: '*' }, /action ""/],
+  ])('refused: %s', (_name, statement, message) => {
+    expect(() => bucketRead(statement)).toThrow(message);
+  });
+  test('a resource policy without a principal is refused too', () => {
+    expect(() => evaluate({
+      principal: ROLE,
+      action: 's3:GetObject',
+      resource: 'arn:aws:s3:::b/o',
+      resourceAccount: ACCOUNT,
+      context: {},
+      identityPolicies: [],
+      resourcePolicy: { name: 'bucket-policy', document: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::b/*' }] } },
+    })).toThrow(/AWS would refuse the resource policy bucket-policy/);
+  });
+});

@@ -15,7 +15,7 @@ const { RequestContextImpl } = require(path.join(base, 'requestContext.js'));
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { DiscoveryContextKeyConstraints } = require(path.join(base, 'context_keys/discoveryContextKeyConstraints.js'));
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { loadPolicy } = require(require.resolve('@cloud-copilot/iam-policy', { paths: [base] }));
+const { loadPolicy, validateIdentityPolicy, validateResourcePolicy, validateTrustPolicy } = require(require.resolve('@cloud-copilot/iam-policy', { paths: [base] }));
 
 export type Decision = 'Allowed' | 'ExplicitlyDenied' | 'ImplicitlyDenied';
 
@@ -45,8 +45,39 @@ function sidsOf(analyses: any[] | undefined): string[] {
   });
 }
 
+type PolicyKind = 'identity' | 'resource' | 'trust';
+const checked = new WeakSet<object>();
+const asList = (v: unknown): unknown[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+
+/**
+ * Refuses a policy document AWS would refuse at deploy (IAM's and S3's MalformedPolicyDocument):
+ * the evaluator alone would read an empty Resource as matching everything. The library's
+ * validator for the policy type, then what it leaves out: an empty or malformed Action list, a
+ * resource or trust policy statement without a principal, and a Resource that is neither `*` nor an ARN ("Resource must be in ARN format or \"*\"").
+ */
+export function assertAcceptedByAws(document: any, kind: PolicyKind, name: string): void {
+  if (document && typeof document === 'object' && checked.has(document)) return;
+  const validate = { identity: validateIdentityPolicy, resource: validateResourcePolicy, trust: validateTrustPolicy }[kind];
+  const errors: string[] = validate(document).map((e: any) => `${e.path}: ${e.message}`);
+  asList(document?.Statement).forEach((st: any, i) => {
+    if (kind !== 'identity' && st?.Principal === undefined && st?.NotPrincipal === undefined) errors.push(`Statement[${i}]: no principal`);
+    const actions = asList(st?.Action ?? st?.NotAction);
+    if (actions.length === 0) errors.push(`Statement[${i}]: no action`);
+    for (const a of actions) if (typeof a !== 'string' || !/^(\*|[a-z0-9-]+:[A-Za-z0-9*?]+)$/.test(a)) errors.push(`Statement[${i}]: action ${JSON.stringify(a)}`);
+    for (const r of asList(st?.Resource ?? st?.NotResource)) {
+      if (typeof r !== 'string' || !(r === '*' || /^arn:[^:]+:[^:]+:/.test(r))) errors.push(`Statement[${i}]: resource ${JSON.stringify(r)} is neither "*" nor an ARN`);
+    }
+  });
+  if (errors.length) throw new Error(`AWS would refuse the ${kind} policy ${name} (MalformedPolicyDocument): ${errors.join('; ')}`);
+  if (document && typeof document === 'object') checked.add(document);
+}
+
 /** Evaluates one request against the identity and resource policies given, as IAM would. */
 export function evaluate(request: EngineRequest): EngineResult {
+  for (const p of request.identityPolicies) assertAcceptedByAws(p.document, 'identity', p.name);
+  if (request.resourcePolicy) {
+    assertAcceptedByAws(request.resourcePolicy.document, request.action === 'sts:AssumeRole' ? 'trust' : 'resource', request.resourcePolicy.name);
+  }
   const awsRequest = new AwsRequestImpl(
     request.principal,
     { resource: request.resource, accountId: request.resourceAccount },
