@@ -428,7 +428,6 @@ export class EncryptedBucket extends s3.Bucket {
     // Key policies name the bucket by its name, not by a reference, to avoid a dependency cycle.
     this.stableBucketArn = `arn:${Aws.PARTITION}:s3:::${bucketName}`;
     const cfn = this.node.defaultChild as s3.CfnBucket;
-    this.validateAfterCreate(props);
 
     // The key: made here unless given.
     this.ownsKey = !props.encryptionKey;
@@ -444,9 +443,6 @@ export class EncryptedBucket extends s3.Bucket {
 
     const dsse = mode === ObjectEncryption.DSSE_KMS;
     const bucketKeyEnabled = props.bucketKeyEnabled ?? !dsse;
-    if (dsse && bucketKeyEnabled) {
-      invalidProp(this, 'bucketKeyEnabled', true, 'S3 Bucket Keys are not supported with ObjectEncryption.DSSE_KMS; leave it unset or false');
-    }
     if (!dsse && props.bucketKeyEnabled === false) {
       warnWeakened(this, 'bucketKeyEnabled', 'every object read and write calls KMS, which costs more and meets the KMS request quota sooner.', []);
     }
@@ -780,12 +776,6 @@ export class EncryptedBucket extends s3.Bucket {
       this.pendingKeyStatements.length = 0;
     }
     return [];
-  }
-
-  private validateAfterCreate(props: EncryptedBucketProps): void {
-    if (props.encryptionKey && props.keyRotationPeriod) {
-      invalidProp(this, 'keyRotationPeriod', props.keyRotationPeriod.toDays(), 'applies only to the key this construct makes; set rotation on the key you pass as encryptionKey');
-    }
   }
 
   private configureReplication(replication: BucketReplication, logBucket?: AccessLogBucket): iam.IRole {
