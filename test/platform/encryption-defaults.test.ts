@@ -180,14 +180,24 @@ describe('a central log bucket in another stack: the access matrix of what its p
   const logs = m.bucket(/^Platform\/CentralLogs/);
   const source = m.bucket(/^Team\/B[0-9A-F]{8} /);
   const prefix = (b.node.defaultChild as s3.CfnBucket).loggingConfiguration as any;
+  const encryptionInventory = ((b.node.defaultChild as s3.CfnBucket).inventoryConfigurations as any[]).find((i) => i.id === 'EncryptionStatus').destination.prefix;
   const deliver = (principal: string, key: string, sourceArn: string, extra: Record<string, string> = {}) =>
     m.evaluate({ principal, action: 's3:PutObject', resource: `${logs.arn}/${key}`, context: { 'aws:SourceArn': sourceArn, 'aws:SourceAccount': ACCOUNT, ...extra } }).decision;
+  const ownerFullControl = { 's3:x-amz-acl': 'bucket-owner-full-control' };
 
   test.each([
     ['ALLOWED', 'server access logs of the team bucket under its prefix', () => deliver('logging.s3.amazonaws.com', `${prefix.logFilePrefix}x`, source.arn)],
     ['DENIED', 'server access logs claiming another source bucket', () => deliver('logging.s3.amazonaws.com', `${prefix.logFilePrefix}x`, 'arn:aws:s3:::someone-else')],
     ['ALLOWED', 'the passed inventory of the team bucket', () => deliver('s3.amazonaws.com', 'extra/report.csv', source.arn, { 's3:x-amz-acl': 'bucket-owner-full-control' })],
     ['DENIED', 'an inventory claiming another source bucket', () => deliver('s3.amazonaws.com', 'extra/report.csv', 'arn:aws:s3:::someone-else', { 's3:x-amz-acl': 'bucket-owner-full-control' })],
+    ['DENIED', 'server access logs of the team bucket outside its prefix', () => deliver('logging.s3.amazonaws.com', 'elsewhere/x', source.arn)],
+    ['DENIED', 'server access logs for another account', () => deliver('logging.s3.amazonaws.com', `${prefix.logFilePrefix}x`, source.arn, { 'aws:SourceAccount': '999999999999' })],
+    ['DENIED', 'server access logs by a principal other than S3 logging', () => deliver('s3.amazonaws.com', `${prefix.logFilePrefix}x`, source.arn)],
+    ['ALLOWED', 'the encryption inventory of the team bucket under its prefix', () => deliver('s3.amazonaws.com', `${encryptionInventory}/data/r.csv.gz`, source.arn, ownerFullControl)],
+    ['DENIED', 'the encryption inventory without bucket-owner-full-control', () => deliver('s3.amazonaws.com', `${encryptionInventory}/data/r.csv.gz`, source.arn)],
+    ['DENIED', 'the encryption inventory claiming another source bucket', () => deliver('s3.amazonaws.com', `${encryptionInventory}/data/r.csv.gz`, 'arn:aws:s3:::someone-else', ownerFullControl)],
+    ['DENIED', 'the encryption inventory for another account', () => deliver('s3.amazonaws.com', `${encryptionInventory}/data/r.csv.gz`, source.arn, { ...ownerFullControl, 'aws:SourceAccount': '999999999999' })],
+    ['DENIED', 'the encryption inventory outside its prefix', () => deliver('s3.amazonaws.com', 'inventory/other/r.csv', source.arn, ownerFullControl)],
   ])('%s: %s', (expected, _name, run) => {
     expect(run() === 'Allowed' ? 'ALLOWED' : 'DENIED').toBe(expected);
   });
