@@ -21,6 +21,8 @@ function describeKey(value: unknown): string {
   return JSON.stringify(value ?? null);
 }
 
+const ALGORITHMS: Record<string, string> = { 'AES256': 'SSE-S3', 'aws:kms': 'SSE-KMS', 'aws:kms:dsse': 'DSSE-KMS' };
+
 /** Reads both the template (PascalCase) and the L1 (camelCase) spelling of BucketEncryption. */
 function summarize(encryption: any): DefaultEncryption | undefined {
   const rule = (encryption?.ServerSideEncryptionConfiguration ?? encryption?.serverSideEncryptionConfiguration)?.[0];
@@ -31,8 +33,10 @@ function summarize(encryption: any): DefaultEncryption | undefined {
     ?? (rule.BlockedEncryptionTypes ?? rule.blockedEncryptionTypes)?.encryptionType;
   // An EncryptedBucket in SSE-C mode blocks no type; every other mode blocks SSE-C.
   const ssec = Array.isArray(blocked) && blocked.includes('NONE');
-  const mode = ssec ? 'SSE-C' : algorithm === 'aws:kms:dsse' ? 'DSSE-KMS' : algorithm === 'aws:kms' ? 'SSE-KMS' : String(algorithm);
-  const key = describeKey(byDefault.KMSMasterKeyID ?? byDefault.kmsMasterKeyId);
+  const mode = ssec ? 'SSE-C' : ALGORITHMS[algorithm] ?? String(algorithm);
+  // SSE-S3 (and SSE-C) name no KMS key: S3 holds the key (or the request brings it).
+  const keyId = byDefault.KMSMasterKeyID ?? byDefault.kmsMasterKeyId;
+  const key = mode === 'SSE-S3' && keyId === undefined ? "S3's own key" : describeKey(keyId);
   return { mode, key, bucketKey: (rule.BucketKeyEnabled ?? rule.bucketKeyEnabled) === true };
 }
 

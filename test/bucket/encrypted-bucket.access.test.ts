@@ -6,6 +6,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import { EncryptedBucket, EncryptedBucketProps, ObjectEncryption } from '../../src';
 import { AccessModel, ACCOUNT, REGION } from '../support/access-model';
 import { evaluate } from '../support/iam-engine';
@@ -198,5 +199,67 @@ describe('grants name their S3 actions: the flows they are for pass, the neighbo
     ['DENIED', 'the writer changes an object ACL', () => on(w, 's3:PutObjectAcl', obj)],
   ])('%s: %s', (expected, _name, run) => {
     expect(run() ? 'ALLOWED' : 'DENIED').toBe(expected);
+  });
+});
+
+describe('allowSseS3Under: SSE-S3 PUTs accepted under the prefix only; every other denial stays (encrypting-cloudtrail-log-files-with-aws-kms.html: digest files may be SSE-S3)', () => {
+  const other = `arn:aws:kms:${REGION}:${ACCOUNT}:key/another`;
+  describe.each([
+    ['SSE-KMS', ObjectEncryption.SSE_KMS, 'aws:kms', 'aws:kms:dsse'],
+    ['DSSE-KMS', ObjectEncryption.DSSE_KMS, 'aws:kms:dsse', 'aws:kms'],
+  ])('%s bucket', (_name, objectEncryption, own, foreign) => {
+    const app = new App();
+    const stack = new Stack(app, 'T', { env: { account: ACCOUNT, region: REGION } });
+    const b = new EncryptedBucket(stack, 'Data', { objectEncryption });
+    b.allowSseS3Under('digest/');
+    const writer = new iam.Role(stack, 'Writer', { assumedBy: new iam.AccountRootPrincipal() });
+    b.grantReadWrite(writer);
+    const m = AccessModel.of(app);
+    const bucket = m.bucket(/^T\/Data[0-9A-F]{8} /);
+    const w = m.roleArn(/^T\/Writer/);
+    const keyArn = m.keyArn(/^T\/DataKey/);
+    test.each([
+      ['ALLOWED', 'PUT naming AES256 under the prefix', () => s3Write(m, w, bucket, 'digest/x.json.gz', { sse: 'AES256' })],
+      ['ALLOWED', 'PUT naming the bucket\'s algorithm and key under the prefix', () => s3Write(m, w, bucket, 'digest/x', { sse: own, keyId: keyArn })],
+      ['ALLOWED', 'PUT with the default under the prefix', () => s3Write(m, w, bucket, 'digest/x')],
+      ['DENIED', 'PUT naming AES256 outside the prefix', () => s3Write(m, w, bucket, 'data/x', { sse: 'AES256' })],
+      ['DENIED', 'PUT naming AES256 at a key that only starts like the prefix', () => s3Write(m, w, bucket, 'digestx', { sse: 'AES256' })],
+      ['DENIED', 'PUT naming the other KMS algorithm under the prefix', () => s3Write(m, w, bucket, 'digest/x', { sse: foreign, keyId: keyArn })],
+      ['DENIED', 'PUT naming another KMS key under the prefix', () => s3Write(m, w, bucket, 'digest/x', { sse: own, keyId: other })],
+      ['DENIED', 'PUT naming an SSE-C key under the prefix', () => s3Write(m, w, bucket, 'digest/x', { sseCustomerAlgorithm: 'AES256' })],
+    ])('%s: %s', (expected, _case, run) => {
+      expect(run().allowed ? 'ALLOWED' : 'DENIED').toBe(expected);
+    });
+  });
+});
+
+describe('a passed alarm topic gets the same allows as the stack\'s own: CloudWatch may publish to it', () => {
+  const { m } = model((stack) => ({ alarmTopic: new sns.Topic(stack, 'Alarms') }));
+  const alarm = { 'aws:SourceArn': `arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:quota`, 'aws:SourceAccount': ACCOUNT };
+  test('cloudwatch.amazonaws.com sns:Publish to the passed topic', () => {
+    expect(m.evaluate({ principal: 'cloudwatch.amazonaws.com', action: 'sns:Publish', resource: m.topicArn(/^T\/Alarms/), context: alarm }).decision).toBe('Allowed');
+  });
+});
+
+describe('a passed inventory with no prefix: S3 Inventory may write its reports anywhere in the destination, with the owner ACL only', () => {
+  const app = new App();
+  const stack = new Stack(app, 'T', { env: { account: ACCOUNT, region: REGION } });
+  const reports = new s3.Bucket(stack, 'Reports', { enforceSSL: true });
+  new EncryptedBucket(stack, 'Data', { inventories: [{ destination: { bucket: reports } }] });
+  const m = AccessModel.of(app);
+  const source = m.bucket(/^T\/Data[0-9A-F]{8} /);
+  const dest = m.bucket(/^T\/Reports/);
+  const put = (context: Record<string, string>) => m.evaluate({
+    principal: 's3.amazonaws.com',
+    action: 's3:PutObject',
+    resource: `${dest.arn}/T/Data/Inventory0/data/r.csv.gz`,
+    context: { 'aws:SourceArn': source.arn, 'aws:SourceAccount': ACCOUNT, ...context },
+  }).decision;
+  test.each([
+    ['Allowed', 'with bucket-owner-full-control', { 's3:x-amz-acl': 'bucket-owner-full-control' }],
+    ['ImplicitlyDenied', 'without the ACL', {}],
+    ['ImplicitlyDenied', 'for another account', { 's3:x-amz-acl': 'bucket-owner-full-control', 'aws:SourceAccount': '999999999999' }],
+  ])('%s: the report %s', (expected, _name, context) => {
+    expect(put(context as Record<string, string>)).toBe(expected);
   });
 });

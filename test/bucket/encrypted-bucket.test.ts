@@ -464,3 +464,53 @@ describe('ordinary bucket options pass through; those that contradict the bucket
     expect(p.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault.SSEAlgorithm).toBe('aws:kms');
   });
 });
+
+describe('what a bucket does not say or refuse', () => {
+  test('a default bucket prints no warning', () => {
+    const { stack } = make();
+    expect(Annotations.fromStack(stack).findWarning('*', Match.anyValue()).map((w) => String(w.entry.data))).toEqual([]);
+  });
+
+  test.each([
+    ['an access-log prefix ending in "/"', { accessLogsPrefix: 'logs/' }],
+    ['an access-log prefix of 512 characters', { accessLogsPrefix: 'a'.repeat(512) }],
+    ['a replica key in another partition', { replication: { destinationBucket: s3.Bucket.fromBucketName(new Stack(), 'X', 'replica-x'), destinationKeyArn: 'arn:aws-cn:kms:cn-north-1:111111111111:key/x' } }],
+    ['a replica alias ARN', { replication: { destinationBucket: s3.Bucket.fromBucketName(new Stack(), 'X', 'replica-x'), destinationKeyArn: 'arn:aws:kms:us-west-2:111111111111:alias/replica' } }],
+    ['a trail ARN in a token', { dataEventsRecordedBy: Token.asString({ Ref: 'TrailArn' }) }],
+  ] as [string, EncryptedBucketProps][])('accepts %s', (_name, props) => {
+    expect(() => make(props)).not.toThrow();
+  });
+
+  test.each([
+    ['an ARN with something before it', 'xarn:aws:kms:us-west-2:111111111111:key/x'],
+    ['a KMS ARN of another resource type', 'arn:aws:kms:us-west-2:111111111111:grant/x'],
+    ['a partition that is not aws', 'arn:azure:kms:us-west-2:111111111111:key/x'],
+  ])('refuses a replica key that is %s', (_name, destinationKeyArn) => {
+    const stack = new Stack(new App(), 'Test', { env: ENV });
+    expect(() => new EncryptedBucket(stack, 'Data', { replication: { destinationBucket: s3.Bucket.fromBucketName(stack, 'X', 'replica-x'), destinationKeyArn } }))
+      .toThrow(`Test/Data: invalid replication.destinationKeyArn '${destinationKeyArn}': must be a KMS key ARN or alias ARN`);
+  });
+
+  test('a passed inventory renders as s3.Bucket renders it: its id, enabled, all versions, weekly, CSV', () => {
+    const stack = new Stack(new App(), 'S', { env: ENV });
+    const reports = new s3.Bucket(stack, 'Reports');
+    new EncryptedBucket(stack, 'B', { inventories: [{ destination: { bucket: reports } }] });
+    const p = Object.entries<any>(Template.fromStack(stack).toJSON().Resources).find(([id]) => /^B[0-9A-F]{8}$/.test(id))![1].Properties;
+    expect(p.InventoryConfigurations[0]).toEqual({
+      Id: 'BInventory0',
+      Enabled: true,
+      IncludedObjectVersions: 'All',
+      ScheduleFrequency: 'Weekly',
+      Destination: { BucketArn: { 'Fn::GetAtt': [expect.stringMatching(/^Reports/), 'Arn'] }, Format: 'CSV' },
+    });
+  });
+
+  test('an imported key: one warning with the statements its key policy needs', () => {
+    const stack = new Stack(new App(), 'Test', { env: ENV });
+    new EncryptedBucket(stack, 'Data', { encryptionKey: kms.Key.fromKeyArn(stack, 'K', 'arn:aws:kms:us-east-1:111111111111:key/imported') });
+    const warnings = Annotations.fromStack(stack).findWarning('/Test/Data', Match.anyValue()).map((w) => String(w.entry.data));
+    expect(warnings).toEqual([expect.stringMatching(
+      /^encryptionKey: the imported key arn:aws:kms:us-east-1:111111111111:key\/imported cannot be changed from this app; add these statements to its key policy so that S3 can use it for this bucket and nothing else: .*"UseThroughS3ForThisBucket.* \[ack: cdk-s3-encryption:weakened:encryptionKey\]$/s,
+    )]);
+  });
+});

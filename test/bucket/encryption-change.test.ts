@@ -7,6 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import { EncryptedBucket, EncryptedBucketProps, ObjectEncryption } from '../../src';
 
 const ENV = { account: '111111111111', region: 'us-east-1' };
@@ -48,6 +49,41 @@ describe('a change of default encryption is told at synth', () => {
 
   test('nothing is said on a first synth, or when the encryption is unchanged', () => {
     expect(synth(outdir, () => ({}))).toEqual([]);
+    expect(synth(outdir, () => ({}))).toEqual([]);
+  });
+});
+
+describe('the template the last synth left', () => {
+  let outdir: string;
+  beforeEach(() => { outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'encryption-change-')); });
+  afterEach(() => fs.rmSync(outdir, { recursive: true, force: true }));
+  const logicalId = () => {
+    const stack = new Stack(new App(), 'Data', { env: ENV });
+    return stack.getLogicalId(new EncryptedBucket(stack, 'Bucket').node.defaultChild as s3.CfnBucket);
+  };
+  const write = (template: string) => fs.writeFileSync(path.join(outdir, 'Data.template.json'), template);
+
+  test('an s3.Bucket with SSE-S3 replaced by an EncryptedBucket of the same id: told in full', () => {
+    write(JSON.stringify({ Resources: { [logicalId()]: { Type: 'AWS::S3::Bucket', Properties: { BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] } } } } }));
+    const [message, ...rest] = synth(outdir, () => ({}));
+    expect(rest).toEqual([]);
+    expect(message.replace(/BucketKey[0-9A-F]{8}/, 'BucketKey<hash>')).toBe(
+      `The default encryption changed since the last synth in ${outdir}: SSE-S3 under S3's own key -> SSE-KMS under the key BucketKey<hash> of this stack, S3 Bucket Keys on. `
+      + 'S3 applies it to new writes only; existing objects keep the encryption they were written with. Re-encrypt them with a '
+      + 'ReencryptionJob (in place with S3 UpdateObjectEncryption from SSE-S3 or SSE-KMS to SSE-KMS, by copy otherwise), or '
+      + 'rekeyPrefix from cdk-s3-encryption/client for SSE-C objects; see docs/reencryption.md.',
+    );
+  });
+
+  test.each([
+    ['not JSON', () => '{ "Resources": '],
+    ['no Resources', () => '{}'],
+    ['no such bucket', () => JSON.stringify({ Resources: {} })],
+    ['the bucket without properties', () => JSON.stringify({ Resources: { [logicalId()]: { Type: 'AWS::S3::Bucket' } } })],
+    ['the bucket without encryption', () => JSON.stringify({ Resources: { [logicalId()]: { Type: 'AWS::S3::Bucket', Properties: {} } } })],
+    ['an empty rule list', () => JSON.stringify({ Resources: { [logicalId()]: { Type: 'AWS::S3::Bucket', Properties: { BucketEncryption: { ServerSideEncryptionConfiguration: [] } } } } })],
+  ])('%s: nothing is said, and synth goes on', (_name, template) => {
+    write(template());
     expect(synth(outdir, () => ({}))).toEqual([]);
   });
 });
