@@ -709,9 +709,6 @@ export class EncryptedBucket extends s3.Bucket {
       resources: ['*'],
       conditions: s3UsageConditions([this.stableBucketArn]),
     }));
-    if (!Token.isUnresolved(sourceBucketArn)) {
-      this.node.addMetadata('cdk-s3-encryption:replication-source', sourceBucketArn);
-    }
   }
 
   /**

@@ -263,3 +263,40 @@ describe('a passed inventory with no prefix: S3 Inventory may write its reports 
     expect(put(context as Record<string, string>)).toBe(expected);
   });
 });
+
+describe('grantOnKey: only the KMS calls S3 makes, through S3 for this bucket; a principal of another account is named in the key policy too', () => {
+  const OTHER = '222222222222';
+  const app = new App();
+  const stack = new Stack(app, 'T', { env: { account: ACCOUNT, region: REGION } });
+  const b = new EncryptedBucket(stack, 'Data');
+  const local = new iam.Role(stack, 'Local', { assumedBy: new iam.AccountRootPrincipal() });
+  b.grantOnKey(local, 'kms:Decrypt', 'kms:Encrypt', 'kms:DescribeKey', 'kms:ReEncryptFrom');
+  b.grantRead(new iam.AccountPrincipal(OTHER));
+  const m = AccessModel.of(app);
+  const bucket = m.bucket(/^T\/Data[0-9A-F]{8} /);
+  const keyArn = m.keyArn(/^T\/DataKey/);
+  const role = m.roleArn(/^T\/Local/);
+  const external = `arn:aws:iam::${OTHER}:role/reader`;
+  const externalPolicy = [{ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'kms:Decrypt', Resource: keyArn }] }];
+  const call = (principal: string, action: string, context: Record<string, string | string[] | undefined>, identityPolicies?: any[]) =>
+    m.evaluate({ principal, action, resource: keyArn, context, identityPolicies }).decision;
+  test.each([
+    ['Allowed', 'kms:Decrypt'],
+    ['ImplicitlyDenied', 'kms:Encrypt'],
+    ['ImplicitlyDenied', 'kms:DescribeKey'],
+    ['ImplicitlyDenied', 'kms:ReEncryptFrom'],
+  ])('%s: the local role\'s %s through S3 for the bucket (S3 never calls the others for SSE-KMS)', (expected, action) => {
+    expect(call(role, action, kmsContext(role, bucket.arn))).toBe(expected);
+  });
+  test('the other account decrypts through S3 for this bucket only, and only with its own IAM allow', () => {
+    expect(call(external, 'kms:Decrypt', kmsContext(external, bucket.arn), externalPolicy)).toBe('Allowed');
+    expect(call(external, 'kms:Decrypt', kmsContext(external, 'arn:aws:s3:::another-bucket'), externalPolicy)).not.toBe('Allowed');
+    expect(call(external, 'kms:Decrypt', { ...kmsContext(external, bucket.arn), 'kms:ViaService': undefined }, externalPolicy)).not.toBe('Allowed');
+    expect(call(external, 'kms:Decrypt', kmsContext(external, bucket.arn), [])).not.toBe('Allowed');
+  });
+  test('the key policy names the other account, and no local role', () => {
+    const policy = JSON.stringify(m.all('AWS::KMS::Key').find((k) => k.arn === keyArn)!.properties.KeyPolicy);
+    expect(policy).toContain(`arn:aws:iam::${OTHER}:root`);
+    expect(policy).not.toContain(role);
+  });
+});
