@@ -709,6 +709,10 @@ export class EncryptedBucket extends s3.Bucket {
       resources: ['*'],
       conditions: s3UsageConditions([this.stableBucketArn]),
     }));
+    // Where the replicas come from, in the cloud assembly's metadata of this bucket.
+    if (!Token.isUnresolved(sourceBucketArn)) {
+      this.node.addMetadata('cdk-s3-encryption:replication-source', sourceBucketArn);
+    }
   }
 
   /**
