@@ -34,7 +34,7 @@ function summarize(encryption: any): DefaultEncryption | undefined {
   // An EncryptedBucket in SSE-C mode blocks no type; every other mode blocks SSE-C.
   const ssec = Array.isArray(blocked) && blocked.includes('NONE');
   const mode = ssec ? 'SSE-C' : ALGORITHMS[algorithm] ?? String(algorithm);
-  // SSE-S3 (and SSE-C) name no KMS key: S3 holds the key (or the request brings it).
+  // SSE-S3 names no KMS key: S3 holds the key.
   const keyId = byDefault.KMSMasterKeyID ?? byDefault.kmsMasterKeyId;
   const key = mode === 'SSE-S3' && keyId === undefined ? "S3's own key" : describeKey(keyId);
   return { mode, key, bucketKey: (rule.BucketKeyEnabled ?? rule.bucketKeyEnabled) === true };
