@@ -300,3 +300,34 @@ describe('grantOnKey: only the KMS calls S3 makes, through S3 for this bucket; a
     expect(policy).not.toContain(role);
   });
 });
+
+describe('two buckets of one stack share its log bucket: each delivers its logs and encryption inventory under its prefix', () => {
+  // enable-server-access-logging.html and configure-inventory.html: logging.s3.amazonaws.com and
+  // s3.amazonaws.com write with aws:SourceArn = the source bucket. The second bucket's prefixes and
+  // ARN are added to the log bucket's statements made for the first (one statement per service for
+  // the stack's buckets, so either source may write under either prefix; nothing outside them).
+  const app = new App();
+  const stack = new Stack(app, 'T', { env: { account: ACCOUNT, region: REGION } });
+  const buckets = [new EncryptedBucket(stack, 'First'), new EncryptedBucket(stack, 'Second')];
+  const m = AccessModel.of(app);
+  const logs = m.bucket(/^T\/S3EncryptionSharedAccessLogs/);
+  const sources = [m.bucket(/^T\/First[0-9A-F]{8} /), m.bucket(/^T\/Second[0-9A-F]{8} /)];
+  const cfn = (i: number) => buckets[i].node.defaultChild as s3.CfnBucket;
+  const logPrefix = (i: number) => (cfn(i).loggingConfiguration as any).logFilePrefix as string;
+  const inventoryPrefix = (i: number) => (cfn(i).inventoryConfigurations as any[]).find((c) => c.id === 'EncryptionStatus').destination.prefix as string;
+  const deliver = (principal: string, key: string, source: number, extra: Record<string, string> = {}) => m.evaluate({
+    principal,
+    action: 's3:PutObject',
+    resource: `${logs.arn}/${key}`,
+    context: { 'aws:SourceArn': sources[source].arn, 'aws:SourceAccount': ACCOUNT, ...extra },
+  }).decision;
+  const acl = { 's3:x-amz-acl': 'bucket-owner-full-control' };
+  test.each([0, 1])('bucket %i: its access logs and its encryption inventory are delivered, nothing outside the prefixes', (i) => {
+    expect(logPrefix(0)).not.toBe(logPrefix(1));
+    expect(deliver('logging.s3.amazonaws.com', `${logPrefix(i)}2026-12-01-00-00-00-ABC`, i)).toBe('Allowed');
+    expect(deliver('s3.amazonaws.com', `${inventoryPrefix(i)}/data/r.csv.gz`, i, acl)).toBe('Allowed');
+    expect(deliver('logging.s3.amazonaws.com', 'elsewhere/2026-12-01-00-00-00-ABC', i)).toBe('ImplicitlyDenied');
+    expect(deliver('s3.amazonaws.com', 'elsewhere/data/r.csv.gz', i, acl)).toBe('ImplicitlyDenied');
+    expect(deliver('s3.amazonaws.com', `${inventoryPrefix(i)}/data/r.csv.gz`, i)).toBe('ImplicitlyDenied');
+  });
+});

@@ -477,6 +477,8 @@ describe('what a bucket does not say or refuse', () => {
     ['a replica key in another partition', { replication: { destinationBucket: s3.Bucket.fromBucketName(new Stack(), 'X', 'replica-x'), destinationKeyArn: 'arn:aws-cn:kms:cn-north-1:111111111111:key/x' } }],
     ['a replica alias ARN', { replication: { destinationBucket: s3.Bucket.fromBucketName(new Stack(), 'X', 'replica-x'), destinationKeyArn: 'arn:aws:kms:us-west-2:111111111111:alias/replica' } }],
     ['a trail ARN in a token', { dataEventsRecordedBy: Token.asString({ Ref: 'TrailArn' }) }],
+    ['an Object Lock default retention with Object Lock left on by default', { objectLockDefaultRetention: s3.ObjectLockRetention.governance(Duration.days(1)) }],
+    ['S3 Bucket Keys asked for with SSE-KMS', { bucketKeyEnabled: true, objectEncryption: ObjectEncryption.SSE_KMS }],
   ] as [string, EncryptedBucketProps][])('accepts %s', (_name, props) => {
     expect(() => make(props)).not.toThrow();
   });
@@ -485,6 +487,7 @@ describe('what a bucket does not say or refuse', () => {
     ['an ARN with something before it', 'xarn:aws:kms:us-west-2:111111111111:key/x'],
     ['a KMS ARN of another resource type', 'arn:aws:kms:us-west-2:111111111111:grant/x'],
     ['a partition that is not aws', 'arn:azure:kms:us-west-2:111111111111:key/x'],
+    ['an ARN with a second line after it', 'arn:aws:kms:us-west-2:111111111111:key/x\nmore'],
   ])('refuses a replica key that is %s', (_name, destinationKeyArn) => {
     const stack = new Stack(new App(), 'Test', { env: ENV });
     expect(() => new EncryptedBucket(stack, 'Data', { replication: { destinationBucket: s3.Bucket.fromBucketName(stack, 'X', 'replica-x'), destinationKeyArn } }))
@@ -505,12 +508,35 @@ describe('what a bucket does not say or refuse', () => {
     });
   });
 
-  test('an imported key: one warning with the statements its key policy needs', () => {
-    const stack = new Stack(new App(), 'Test', { env: ENV });
+  test('an imported key: one warning with the statements its key policy needs, and synth goes on', () => {
+    const app = new App();
+    const stack = new Stack(app, 'Test', { env: ENV });
     new EncryptedBucket(stack, 'Data', { encryptionKey: kms.Key.fromKeyArn(stack, 'K', 'arn:aws:kms:us-east-1:111111111111:key/imported') });
     const warnings = Annotations.fromStack(stack).findWarning('/Test/Data', Match.anyValue()).map((w) => String(w.entry.data));
     expect(warnings).toEqual([expect.stringMatching(
       /^encryptionKey: the imported key arn:aws:kms:us-east-1:111111111111:key\/imported cannot be changed from this app; add these statements to its key policy so that S3 can use it for this bucket and nothing else: .*"UseThroughS3ForThisBucket.* \[ack: cdk-s3-encryption:weakened:encryptionKey\]$/s,
     )]);
+    // It weakens nothing a checker looks at, so it names no rule it trips.
+    expect(warnings[0]).not.toContain('This trips');
+    // A warning, not a validation error: a second synth of the same app succeeds too.
+    expect(() => app.synth({ force: true })).not.toThrow();
+  });
+
+  test('an imported key: a principal of another account granted on it is in the statements the warning lists', () => {
+    const stack = new Stack(new App(), 'Test', { env: ENV });
+    const b = new EncryptedBucket(stack, 'Data', { encryptionKey: kms.Key.fromKeyArn(stack, 'K', 'arn:aws:kms:us-east-1:111111111111:key/imported') });
+    b.grantOnKey(new iam.AccountPrincipal('222222222222'), 'kms:Decrypt');
+    const warnings = Annotations.fromStack(stack).findWarning('/Test/Data', Match.anyValue()).map((w) => String(w.entry.data));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain('arn:aws:iam::222222222222:root');
+  });
+
+  test('grantOnKey to another account on the key it owns returns a grant that names the key policy too', () => {
+    const stack = new Stack(new App(), 'Test', { env: ENV });
+    const result = new EncryptedBucket(stack, 'Data').grantOnKey(new iam.AccountPrincipal('222222222222'), 'kms:Decrypt');
+    expect(result.grant?.success).toBe(true);
+    const statement = stack.resolve(result.grant?.resourceStatement?.toJSON());
+    expect(statement.Action).toBe('kms:Decrypt');
+    expect(JSON.stringify(statement.Principal)).toContain(':iam::222222222222:root');
   });
 });

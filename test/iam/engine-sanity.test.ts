@@ -102,6 +102,7 @@ describe('a policy AWS would refuse at deploy is an error, not a decision (IAM C
     ['an empty Resource (the evaluator alone reads it as matching every resource)', { Effect: 'Allow', Action: ['s3:GetObject'], Resource: '' }, /role-policy .*resource "" is neither "\*" nor an ARN/],
     ['a Resource that is not an ARN', { Effect: 'Allow', Action: 's3:GetObject', Resource: 'b/*' }, /resource "b\/\*" is neither/],
     ['no action', { Effect: 'Allow', Action: [], Resource: '*' }, /Statement\[0\]: no action/],
+    ['no Resource (the evaluator alone reads it as matching every resource)', { Effect: 'Allow', Action: 's3:GetObject' }, /Statement\[0\]: no resource/],
     ['an empty action name', { Effect: 'Allow', Action: [''], Resource: '*' }, /action ""/],
   ])('refused: %s', (_name, statement, message) => {
     expect(() => bucketRead(statement)).toThrow(message);
@@ -116,5 +117,18 @@ describe('a policy AWS would refuse at deploy is an error, not a decision (IAM C
       identityPolicies: [],
       resourcePolicy: { name: 'bucket-policy', document: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::b/*' }] } },
     })).toThrow(/AWS would refuse the resource policy bucket-policy/);
+  });
+  test('a resource policy statement without a Resource is refused; a trust policy, which names none, is not', () => {
+    const request = (action: string, statement: any) => evaluate({
+      principal: ROLE,
+      action,
+      resource: action === 'sts:AssumeRole' ? `arn:aws:iam::${ACCOUNT}:role/r` : 'arn:aws:s3:::b/o',
+      resourceAccount: ACCOUNT,
+      context: {},
+      identityPolicies: [],
+      resourcePolicy: { name: 'policy', document: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: ROLE }, ...statement }] } },
+    });
+    expect(() => request('s3:GetObject', { Action: 's3:GetObject' })).toThrow(/AWS would refuse the resource policy policy.*Statement\[0\]: no resource/);
+    expect(request('sts:AssumeRole', { Action: 'sts:AssumeRole' }).decision).toBe('Allowed');
   });
 });

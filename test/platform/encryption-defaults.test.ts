@@ -88,6 +88,17 @@ describe('what a platform sets for the buckets beneath', () => {
     expect((trail.bucket.node.defaultChild as s3.CfnBucket).getMetadata('cdk-s3-encryption:dataEventsRecordedBy')).toBeUndefined();
   });
 
+  test('a bucket naming the trail that records it (dataEventsRecordedBy) is not added to the default audit trail as well', () => {
+    const app = new App();
+    // The trail lives outside the defaults' scope (they would apply to its own bucket otherwise).
+    const audit = new Stack(app, 'Audit', { env: ENV });
+    const stack = new Stack(app, 'S', { env: ENV });
+    new EncryptionDefaults(stack, 'Org', { auditTrail: new EncryptionAuditTrail(audit, 'Trail') });
+    const other = 'arn:aws:cloudtrail:us-east-1:111111111111:trail/team';
+    const b = new EncryptedBucket(stack, 'RecordedElsewhere', { dataEventsRecordedBy: other });
+    expect((b.node.defaultChild as s3.CfnBucket).getMetadata('cdk-s3-encryption:dataEventsRecordedBy')).toBe(other);
+  });
+
   test('replication by Region: a bucket in a listed Region replicates as its entry says; others do not', () => {
     const app = new App();
     // The replica is governed by the defaults too, so it comes after them and joins with addReplication.

@@ -53,7 +53,10 @@ const asList = (v: unknown): unknown[] => (v === undefined ? [] : Array.isArray(
  * Refuses a policy document AWS would refuse at deploy (IAM's and S3's MalformedPolicyDocument):
  * the evaluator alone would read an empty Resource as matching everything. The library's
  * validator for the policy type, then what it leaves out: an empty or malformed Action list, a
- * resource or trust policy statement without a principal, and a Resource that is neither `*` nor an ARN ("Resource must be in ARN format or \"*\"").
+ * resource or trust policy statement without a principal, an identity or resource policy statement
+ * without a Resource (IAM User Guide, reference_policies_elements_resource.html: "Statements must
+ * include either a Resource or a NotResource element"; a role's trust policy names none), and a
+ * Resource that is neither `*` nor an ARN ("Resource must be in ARN format or \"*\"").
  */
 export function assertAcceptedByAws(document: any, kind: PolicyKind, name: string): void {
   if (document && typeof document === 'object' && checked.has(document)) return;
@@ -63,6 +66,7 @@ export function assertAcceptedByAws(document: any, kind: PolicyKind, name: strin
     if (kind !== 'identity' && st?.Principal === undefined && st?.NotPrincipal === undefined) errors.push(`Statement[${i}]: no principal`);
     const actions = asList(st?.Action ?? st?.NotAction);
     if (actions.length === 0) errors.push(`Statement[${i}]: no action`);
+    if (kind !== 'trust' && st?.Resource === undefined && st?.NotResource === undefined) errors.push(`Statement[${i}]: no resource`);
     for (const a of actions) if (typeof a !== 'string' || !/^(\*|[a-z0-9-]+:[A-Za-z0-9*?]+)$/.test(a)) errors.push(`Statement[${i}]: action ${JSON.stringify(a)}`);
     for (const r of asList(st?.Resource ?? st?.NotResource)) {
       if (typeof r !== 'string' || !(r === '*' || /^arn:[^:]+:[^:]+:/.test(r))) errors.push(`Statement[${i}]: resource ${JSON.stringify(r)} is neither "*" nor an ARN`);
