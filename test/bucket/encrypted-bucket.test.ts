@@ -272,6 +272,21 @@ describe('grants', () => {
     }
   });
 
+  test.each([
+    ['given', ['s3:PutObject'], ['s3:PutObject']],
+    ['empty (the default actions)', [], ['s3:PutObject', 's3:DeleteObject']],
+  ])('grantWrite with allowedActionPatterns %s: the object actions it grants', (_name, patterns, expected) => {
+    const stack = new Stack(new App(), 'Test', { env: ENV });
+    const role = new iam.Role(stack, 'Grantee', { assumedBy: new iam.AccountRootPrincipal() });
+    new EncryptedBucket(stack, 'Data').grantWrite(role, '*', patterns);
+    const policy: any = Object.values(Template.fromStack(stack).findResources('AWS::IAM::Policy')).find((p: any) => p.Properties.Roles[0].Ref.startsWith('Grantee'));
+    const objectActions = policy.Properties.PolicyDocument.Statement
+      .filter((st: any) => JSON.stringify(st.Resource).includes('/*'))
+      .flatMap((st: any) => actionsOf(st));
+    for (const a of expected) expect(objectActions).toContain(a);
+    if (patterns.length) expect(objectActions).toEqual(patterns);
+  });
+
   test('grantWrite gives only what S3 calls (GenerateDataKey, Decrypt for multipart), with the same scoping', () => {
     const app = new App();
     const stack = new Stack(app, 'Test', { env: ENV });
